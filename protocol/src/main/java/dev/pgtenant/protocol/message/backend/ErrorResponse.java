@@ -1,0 +1,54 @@
+package dev.pgtenant.protocol.message.backend;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.codec.MessageReader;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** An error ('E'). The factories build the errors pgtenant itself reports to clients. */
+public record ErrorResponse(Map<Character, String> fields) implements ServerNotice {
+
+    /** Severities of errors: ERROR ends the statement, FATAL the session. */
+    public enum Severity { ERROR, FATAL, PANIC }
+
+    public ErrorResponse {
+        fields = ServerNotice.copyFields(fields);
+    }
+
+    /** An error that ends the client's session, such as a failed login. */
+    public static ErrorResponse fatal(SqlState sqlState, String message) {
+        return of(Severity.FATAL, sqlState, message, null);
+    }
+
+    /** An error that fails the current statement and leaves the session usable. */
+    public static ErrorResponse error(SqlState sqlState, String message) {
+        return of(Severity.ERROR, sqlState, message, null);
+    }
+
+    /** A fatal error for input that broke the protocol. */
+    public static ErrorResponse fatal(ProtocolException problem) {
+        return fatal(problem.sqlState(), problem.getMessage());
+    }
+
+    public static ErrorResponse of(Severity severity, SqlState sqlState, String message, String hint) {
+        Map<Character, String> fields = new LinkedHashMap<>();
+        fields.put(SEVERITY, severity.name());
+        fields.put(SEVERITY_NONLOCALIZED, severity.name());
+        fields.put(CODE, sqlState.code());
+        fields.put(MESSAGE, message);
+        if (hint != null) {
+            fields.put(HINT, hint);
+        }
+        return new ErrorResponse(fields);
+    }
+
+    static ErrorResponse decode(MessageReader in) {
+        return new ErrorResponse(ServerNotice.readFields(in));
+    }
+
+    @Override
+    public byte type() {
+        return 'E';
+    }
+}
