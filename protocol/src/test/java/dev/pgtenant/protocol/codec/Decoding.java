@@ -17,10 +17,10 @@ import java.util.function.Supplier;
  * decoded objects (frames as their bytes), and the first error. Every buffer is released, and the
  * allocator is checked, before the result is returned.
  */
-final class Decoding {
+public final class Decoding {
 
-    record Result(List<Object> outputs, Throwable error, boolean pendingInput) {
-        ProtocolException protocolError() {
+    public record Result(List<Object> outputs, Throwable error, boolean pendingInput) {
+        public ProtocolException protocolError() {
             if (!(error instanceof ProtocolException problem)) {
                 throw new AssertionError("expected a ProtocolException but got " + error, error);
             }
@@ -32,7 +32,7 @@ final class Decoding {
     }
 
     /** Feeds {@code input} in chunks of {@code chunkSize} bytes (0: all at once). */
-    static Result run(Supplier<ChannelHandler> decoder, byte[] input, int chunkSize) {
+    public static Result run(Supplier<ChannelHandler> decoder, byte[] input, int chunkSize) {
         TrackingAllocator tracking = new TrackingAllocator();
         EmbeddedChannel channel = new EmbeddedChannel();
         channel.config().setAllocator(tracking.allocator());
@@ -83,7 +83,7 @@ final class Decoding {
     }
 
     /** A frame's bytes, compared by value. */
-    record FrameBytes(byte type, byte[] bytes) {
+    public record FrameBytes(byte type, byte[] bytes) {
         @Override
         public boolean equals(Object other) {
             return other instanceof FrameBytes that && type == that.type && java.util.Arrays.equals(bytes, that.bytes);

@@ -105,7 +105,8 @@ class FrameDecoderTest {
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(Direction.BACKEND));
         channel.config().setAllocator(tracking.allocator());
         channel.writeInbound(tracking.bytes(bytes('D', FrameDecoder.DEFAULT_MAX_MESSAGE_SIZE - 1, (short) 1)));
-        assertThat((Object) channel.readInbound()).isNull();
+        Object nothing = channel.readInbound();
+        assertThat(nothing).isNull();
         assertThat(tracking.outstandingBytes()).isLessThan(1024);
         assertThat(channel.finishAndReleaseAll()).isFalse();
         tracking.assertAllReleased();

@@ -128,8 +128,10 @@ class StartupPacketDecoderTest {
                 new io.netty.channel.embedded.EmbeddedChannel(new StartupPacketDecoder());
         channel.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(
                 FrameDecoderTest.concat(startup(196_608, "user", "a", (byte) 0), query)));
-        assertThat((Object) channel.readInbound()).isInstanceOf(StartupMessage.class);
-        assertThat((Object) channel.readInbound()).isNull();
+        Object startup = channel.readInbound();
+        assertThat(startup).isInstanceOf(StartupMessage.class);
+        Object nothing = channel.readInbound();
+        assertThat(nothing).isNull();
         channel.pipeline().removeFirst();
         io.netty.buffer.ByteBuf rest = channel.readInbound();
         try {

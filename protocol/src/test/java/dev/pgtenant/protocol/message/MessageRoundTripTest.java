@@ -68,13 +68,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class MessageRoundTripTest {
+public class MessageRoundTripTest {
 
     static ByteString bs(String text) {
         return ByteString.copyOf(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    static Stream<BackendMessage> backendMessages() {
+    public static Stream<BackendMessage> backendMessages() {
         Map<Character, String> noticeFields = new LinkedHashMap<>();
         noticeFields.put('S', "WARNING");
         noticeFields.put('V', "WARNING");
@@ -124,7 +124,7 @@ class MessageRoundTripTest {
                 new FunctionCallResponse(null));
     }
 
-    static Stream<FrontendMessage> frontendMessages() {
+    public static Stream<FrontendMessage> frontendMessages() {
         return Stream.of(
                 new Query("SELECT 1; SELECT 'ü'"),
                 new Parse("s1", "SELECT $1::int + $2", List.of(23, 0)),
@@ -153,7 +153,7 @@ class MessageRoundTripTest {
                 Arguments.of(new SaslResponse(bs("c=biws,r=nonce,p=cHJvb2Y=")), AuthResponseKind.SASL));
     }
 
-    static Stream<StartupPacket> startupPackets() {
+    public static Stream<StartupPacket> startupPackets() {
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("user", "alice");
         parameters.put("database", "app");

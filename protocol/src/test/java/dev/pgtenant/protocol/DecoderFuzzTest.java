@@ -1,0 +1,223 @@
+package dev.pgtenant.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgtenant.protocol.auth.ScramClientExchange;
+import dev.pgtenant.protocol.auth.ScramCredentials;
+import dev.pgtenant.protocol.auth.ScramServerExchange;
+import dev.pgtenant.protocol.auth.ScramVerifier;
+import dev.pgtenant.protocol.codec.Decoding;
+import dev.pgtenant.protocol.codec.Direction;
+import dev.pgtenant.protocol.codec.FrameDecoder;
+import dev.pgtenant.protocol.codec.StartupPacketDecoder;
+import dev.pgtenant.protocol.message.MessageRoundTripTest;
+import dev.pgtenant.protocol.message.backend.BackendMessages;
+import dev.pgtenant.protocol.message.frontend.FrontendMessages;
+import dev.pgtenant.protocol.message.frontend.FrontendMessages.AuthResponseKind;
+import dev.pgtenant.testkit.BufferLeaks;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Random and mutated byte streams into every decoder. The only failures allowed are the documented
+ * ones ({@link ProtocolException}, of which ScramException is one); every buffer is released (exact
+ * count by a tracking allocator, and Netty's leak detector at paranoid level).
+ */
+class DecoderFuzzTest {
+
+    private static final int TRIES = 10_000;
+
+    private static final byte[] FRONTEND_STREAM = concat(MessageRoundTripTest.frontendMessages()
+            .map(m -> Wire.encode(m::encode)).toList());
+    private static final byte[] BACKEND_STREAM = concat(MessageRoundTripTest.backendMessages()
+            .map(m -> Wire.encode(m::encode)).toList());
+    private static final byte[] STARTUP_STREAM = concat(MessageRoundTripTest.startupPackets()
+            .map(p -> Wire.encode(p::encode)).toList());
+
+    private static final ScramVerifier VERIFIER = ScramVerifier.fromPassword("pencil");
+    private static final ScramCredentials PENCIL = ScramCredentials.password("pencil");
+
+    @BeforeContainer
+    static void watchLeaks() {
+        BufferLeaks.watch();
+    }
+
+    @AfterContainer
+    static void noLeaks() {
+        BufferLeaks.assertNoLeaks();
+    }
+
+    @Property(tries = TRIES)
+    void randomBytesIntoFrameDecoders(@ForAll @Size(max = 200) byte[] input, @ForAll @IntRange(min = 0, max = 9) int chunk,
+                                      @ForAll boolean frontend) {
+        decodeFrames(input, chunk, frontend ? Direction.FRONTEND : Direction.BACKEND);
+    }
+
+    @Property(tries = TRIES)
+    void mutatedMessageStreamsIntoFrameDecoders(@ForAll("seeds") long seed, @ForAll boolean frontend,
+                                                @ForAll @IntRange(min = 0, max = 9) int chunk) {
+        byte[] input = mutate(frontend ? FRONTEND_STREAM : BACKEND_STREAM, new Random(seed));
+        decodeFrames(input, chunk, frontend ? Direction.FRONTEND : Direction.BACKEND);
+    }
+
+    @Property(tries = TRIES)
+    void randomAndMutatedStartupPackets(@ForAll("seeds") long seed, @ForAll @IntRange(min = 0, max = 9) int chunk) {
+        Random random = new Random(seed);
+        byte[] input = random.nextBoolean() ? mutate(STARTUP_STREAM, random) : randomBytes(random, 64);
+        Decoding.Result result = Decoding.run(StartupPacketDecoder::new, input, chunk);
+        assertDocumented(result.error());
+    }
+
+    @Property(tries = TRIES)
+    void mutatedBodiesIntoTypedDecoders(@ForAll("seeds") long seed) {
+        Random random = new Random(seed);
+        boolean frontend = random.nextBoolean();
+        List<byte[]> messages = (frontend ? MessageRoundTripTest.frontendMessages().map(m -> Wire.encode(m::encode))
+                : MessageRoundTripTest.backendMessages().map(m -> Wire.encode(m::encode))).toList();
+        byte[] message = messages.get(random.nextInt(messages.size()));
+        byte type = random.nextInt(8) == 0 ? (byte) random.nextInt(256) : message[0];
+        byte[] body = mutate(java.util.Arrays.copyOfRange(message, 5, message.length), random);
+        ByteBuf buf = Unpooled.wrappedBuffer(body);
+        try {
+            if (frontend) {
+                FrontendMessages.decode(type, buf, AuthResponseKind.values()[random.nextInt(3)]);
+            } else {
+                BackendMessages.decode(type, buf);
+            }
+        } catch (RuntimeException e) {
+            assertDocumented(e);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Property(tries = TRIES)
+    void mutatedScramMessages(@ForAll("seeds") long seed) {
+        Random random = new Random(seed);
+        ScramServerExchange server = ScramServerExchange.forVerifier(VERIFIER);
+        ScramClientExchange client = new ScramClientExchange(PENCIL);
+        int step = random.nextInt(4);
+        try {
+            ByteString clientFirst = client.clientFirstMessage();
+            if (step == 0) {
+                server.handleClientFirst(mutate(clientFirst, random));
+                return;
+            }
+            ByteString serverFirst = server.handleClientFirst(clientFirst);
+            if (step == 1) {
+                client.handleServerFirst(mutate(serverFirst, random));
+                return;
+            }
+            ByteString clientFinal = client.handleServerFirst(serverFirst);
+            if (step == 2) {
+                server.handleClientFinal(mutate(clientFinal, random));
+                return;
+            }
+            client.handleServerFinal(mutate(server.handleClientFinal(clientFinal), random));
+        } catch (RuntimeException e) {
+            assertDocumented(e);
+        }
+    }
+
+    @Provide
+    Arbitrary<Long> seeds() {
+        return Arbitraries.longs();
+    }
+
+    private static void decodeFrames(byte[] input, int chunk, Direction direction) {
+        Decoding.Result result = Decoding.run(() -> new FrameDecoder(direction, 4096), input, chunk);
+        assertDocumented(result.error());
+        for (Object output : result.outputs()) {
+            Decoding.FrameBytes frame = (Decoding.FrameBytes) output;
+            ByteBuf body = Unpooled.wrappedBuffer(frame.bytes(), 5, frame.bytes().length - 5);
+            try {
+                if (direction == Direction.FRONTEND) {
+                    FrontendMessages.decode(frame.type(), body, AuthResponseKind.PASSWORD);
+                } else {
+                    BackendMessages.decode(frame.type(), body);
+                }
+            } catch (RuntimeException e) {
+                assertDocumented(e);
+            } finally {
+                body.release();
+            }
+        }
+    }
+
+    private static void assertDocumented(Throwable error) {
+        if (error != null && !(error instanceof ProtocolException)) {
+            throw new AssertionError("undocumented exception " + error, error);
+        }
+        if (error != null) {
+            assertThat(((ProtocolException) error).sqlState()).isNotNull();
+            assertThat(error.getMessage()).isNotBlank();
+        }
+    }
+
+    private static ByteString mutate(ByteString message, Random random) {
+        if (random.nextInt(10) == 0) {
+            return random.nextBoolean() ? null : ByteString.copyOf(randomBytes(random, 80));
+        }
+        byte[] bytes = mutate(message.toByteArray(), random);
+        if (random.nextBoolean()) {
+            String text = new String(bytes, StandardCharsets.ISO_8859_1);
+            String[] pieces = {",", "=", "r=", "p=", "s=", "i=", "m=x", "a=b", "n,,", "y,,", "e=no", "=2C", "99999999999"};
+            int at = random.nextInt(text.length() + 1);
+            text = text.substring(0, at) + pieces[random.nextInt(pieces.length)] + text.substring(at);
+            bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        }
+        return ByteString.copyOf(bytes);
+    }
+
+    /** A few random edits: flip, overwrite with a boundary value, insert, delete, truncate. */
+    private static byte[] mutate(byte[] original, Random random) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(original);
+        byte[] bytes = out.toByteArray();
+        int edits = 1 + random.nextInt(4);
+        for (int i = 0; i < edits && bytes.length > 0; i++) {
+            int at = random.nextInt(bytes.length);
+            switch (random.nextInt(5)) {
+                case 0 -> bytes[at] ^= (byte) (1 << random.nextInt(8));
+                case 1 -> bytes[at] = new byte[] {0, -1, 0x7F, (byte) 0x80, 4, 5}[random.nextInt(6)];
+                case 2 -> bytes = splice(bytes, at, 0, randomBytes(random, 1 + random.nextInt(6)));
+                case 3 -> bytes = splice(bytes, at, Math.min(bytes.length - at, 1 + random.nextInt(6)), new byte[0]);
+                default -> bytes = java.util.Arrays.copyOf(bytes, at);
+            }
+        }
+        return bytes;
+    }
+
+    private static byte[] splice(byte[] bytes, int at, int remove, byte[] insert) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(bytes, 0, at);
+        out.writeBytes(insert);
+        out.write(bytes, at + remove, bytes.length - at - remove);
+        return out.toByteArray();
+    }
+
+    private static byte[] randomBytes(Random random, int max) {
+        byte[] bytes = new byte[random.nextInt(max + 1)];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        parts.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+}
