@@ -36,6 +36,14 @@ public final class ClientLogin {
                 ScramClientExchange.DEFAULT_MAX_ITERATIONS);
     }
 
+    /**
+     * Logs in with a password (for MD5 and cleartext, may be {@code null}) and SCRAM credentials made
+     * from it and kept by the caller, so repeated logins skip PBKDF2.
+     */
+    public static ClientLogin of(String user, String password, ScramCredentials scram, int maxIterations) {
+        return new ClientLogin(user, password, scram, maxIterations);
+    }
+
     /** Logs in with SCRAM credentials; a cached {@link ScramCredentials#password} skips repeated PBKDF2. */
     public static ClientLogin withScram(String user, ScramCredentials credentials, int maxIterations) {
         return new ClientLogin(user, null, credentials, maxIterations);

@@ -32,10 +32,15 @@ public record ErrorResponse(Map<Character, String> fields) implements ServerNoti
     }
 
     public static ErrorResponse of(Severity severity, SqlState sqlState, String message, String hint) {
+        return of(severity, sqlState.code(), message, hint);
+    }
+
+    /** An error with any SQLSTATE, such as one a backend reported that the proxy passes on. */
+    public static ErrorResponse of(Severity severity, String sqlState, String message, String hint) {
         Map<Character, String> fields = new LinkedHashMap<>();
         fields.put(SEVERITY, severity.name());
         fields.put(SEVERITY_NONLOCALIZED, severity.name());
-        fields.put(CODE, sqlState.code());
+        fields.put(CODE, sqlState);
         fields.put(MESSAGE, message);
         if (hint != null) {
             fields.put(HINT, hint);

@@ -1,0 +1,46 @@
+package dev.pgtenant.config.registry;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/** A PostgreSQL server: where org databases live. Written as {@code postgresql://host:port}. */
+public record BackendAddress(String host, int port) {
+
+    public static final int DEFAULT_PORT = 5432;
+
+    public BackendAddress {
+        if (host == null || host.isBlank()) {
+            throw new RegistryException("a backend needs a host");
+        }
+        if (port < 1 || port > 65_535) {
+            throw new RegistryException("backend port " + port + " is out of range");
+        }
+    }
+
+    /** Parses {@code postgresql://host[:port]} (also {@code postgres://}); a path or credentials are refused. */
+    public static BackendAddress parse(String url) {
+        try {
+            URI uri = new URI(url.trim());
+            if (!"postgresql".equals(uri.getScheme()) && !"postgres".equals(uri.getScheme())) {
+                throw new RegistryException("backend \"" + url + "\" must look like postgresql://host:port");
+            }
+            if (uri.getUserInfo() != null) {
+                throw new RegistryException("backend \"" + url + "\" must not carry credentials: use the backend user and password settings");
+            }
+            if (uri.getPath() != null && uri.getPath().length() > 1) {
+                throw new RegistryException("backend \"" + url + "\" must not name a database: the organization's database setting does");
+            }
+            if (uri.getHost() == null) {
+                throw new RegistryException("backend \"" + url + "\" has no host");
+            }
+            return new BackendAddress(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort());
+        } catch (URISyntaxException e) {
+            throw new RegistryException("backend \"" + url + "\" is not a valid URL: " + e.getReason());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.pgtenant.config.registry;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * An immutable snapshot of the tenant registry with the indexes the connection path needs. Every
+ * lookup is a map read, so authentication and routing never wait on storage. Changes make a new
+ * snapshot.
+ */
+public final class Registry {
+
+    public static final Registry EMPTY = new Registry(Map.of(), Map.of(), Map.of());
+
+    private final Map<String, Organization> organizations;
+    private final Map<String, User> users;
+    private final Map<String, SharedDatabase> sharedDatabases;
+    private final Map<String, Organization> organizationsByDatabase;
+
+    public Registry(Map<String, Organization> organizations, Map<String, User> users,
+                    Map<String, SharedDatabase> sharedDatabases) {
+        this.organizations = Collections.unmodifiableMap(new TreeMap<>(organizations));
+        this.users = Collections.unmodifiableMap(new TreeMap<>(users));
+        this.sharedDatabases = Collections.unmodifiableMap(new TreeMap<>(sharedDatabases));
+        Map<String, Organization> byDatabase = new HashMap<>();
+        for (Organization org : this.organizations.values()) {
+            Organization clash = byDatabase.put(org.database(), org);
+            if (clash != null) {
+                throw new RegistryException("organizations " + clash.id() + " and " + org.id()
+                        + " both use database " + org.database());
+            }
+        }
+        for (SharedDatabase shared : this.sharedDatabases.values()) {
+            if (byDatabase.containsKey(shared.name())) {
+                throw new RegistryException("shared database " + shared.name() + " has the name of organization "
+                        + byDatabase.get(shared.name()).id() + "'s database");
+            }
+        }
+        this.organizationsByDatabase = byDatabase;
+    }
+
+    public Optional<Organization> organization(String id) {
+        return Optional.ofNullable(organizations.get(id));
+    }
+
+    public Optional<Organization> organizationByDatabase(String database) {
+        return Optional.ofNullable(organizationsByDatabase.get(database));
+    }
+
+    public Optional<User> user(String name) {
+        return Optional.ofNullable(users.get(name));
+    }
+
+    public Optional<SharedDatabase> sharedDatabase(String name) {
+        return Optional.ofNullable(sharedDatabases.get(name));
+    }
+
+    public Collection<Organization> organizations() {
+        return organizations.values();
+    }
+
+    public Collection<User> users() {
+        return users.values();
+    }
+
+    public Collection<SharedDatabase> sharedDatabases() {
+        return sharedDatabases.values();
+    }
+
+    public Registry withOrganization(Organization org) {
+        Map<String, Organization> changed = new TreeMap<>(organizations);
+        changed.put(org.id(), org);
+        return new Registry(changed, users, sharedDatabases);
+    }
+
+    public Registry withoutOrganization(String id) {
+        Map<String, Organization> changed = new TreeMap<>(organizations);
+        if (changed.remove(id) == null) {
+            throw new RegistryException("organization " + id + " does not exist");
+        }
+        return new Registry(changed, users, sharedDatabases);
+    }
+
+    public Registry withUser(User user) {
+        Map<String, User> changed = new TreeMap<>(users);
+        changed.put(user.name(), user);
+        return new Registry(organizations, changed, sharedDatabases);
+    }
+
+    public Registry withoutUser(String name) {
+        Map<String, User> changed = new TreeMap<>(users);
+        if (changed.remove(name) == null) {
+            throw new RegistryException("user " + name + " does not exist");
+        }
+        return new Registry(organizations, changed, sharedDatabases);
+    }
+
+    public Registry withSharedDatabase(SharedDatabase shared) {
+        Map<String, SharedDatabase> changed = new TreeMap<>(sharedDatabases);
+        changed.put(shared.name(), shared);
+        return new Registry(organizations, users, changed);
+    }
+}

@@ -1,0 +1,185 @@
+package dev.pgtenant.config.registry;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.pgtenant.protocol.auth.ScramVerifier;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * The registry as a human-readable file: YAML, or JSON when the name ends in {@code .json}. Writes
+ * go to a temporary file that replaces the old one in one rename, and read-modify-write runs under
+ * an exclusive lock, so concurrent CLI runs never lose an update and a reader never sees half a file.
+ */
+public final class RegistryFile {
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record Document(List<OrganizationEntry> organizations, List<UserEntry> users,
+                    List<SharedDatabaseEntry> sharedDatabases) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record OrganizationEntry(String id, String database, String backend, String backendUser, Secret backendPassword) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record UserEntry(String name, String verifier, String org, List<String> orgs, List<String> databases, Boolean admin) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record SharedDatabaseEntry(String name, String database, String backend, String backendUser, Secret backendPassword) {
+    }
+
+    private static final String HEADER = """
+            # pgtenant tenant registry. Users are stored as SCRAM-SHA-256 verifiers, never passwords.
+            # Format: docs/registry.md. Edit with the pgtenant CLI, or by hand while no CLI write runs.
+            """;
+
+    private final Path path;
+    private final ObjectMapper mapper;
+
+    public RegistryFile(Path path) {
+        this.path = path;
+        this.mapper = path.getFileName().toString().endsWith(".json") ? new ObjectMapper()
+                : new ObjectMapper(YAMLFactory.builder()
+                        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                        .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                        .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                        .build());
+        mapper.enable(SerializationFeature.INDENT_OUTPUT);
+        mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Reads the registry; a missing file is an empty registry. */
+    public Registry load() {
+        try {
+            return toRegistry(mapper.readValue(Files.readAllBytes(path), Document.class));
+        } catch (NoSuchFileException e) {
+            return Registry.EMPTY;
+        } catch (JsonProcessingException e) {
+            throw new RegistryException("registry file " + path + " is not valid: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+        } catch (IOException e) {
+            throw new RegistryException("cannot read registry file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies {@code change} to the current registry under an exclusive lock and writes the result. */
+    public Registry update(UnaryOperator<Registry> change) {
+        Path lockPath = path.resolveSibling(path.getFileName() + ".lock");
+        try (FileChannel lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = lockChannel.lock()) {
+            Registry changed = change.apply(load());
+            write(changed);
+            return changed;
+        } catch (IOException e) {
+            throw new RegistryException("cannot update registry file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(Registry registry) throws IOException {
+        Path absolute = path.toAbsolutePath();
+        Files.createDirectories(absolute.getParent());
+        Path temporary = Files.createTempFile(absolute.getParent(), absolute.getFileName().toString(), ".tmp");
+        try {
+            String text = mapper.writeValueAsString(toDocument(registry));
+            Files.writeString(temporary, mapper.getFactory() instanceof YAMLFactory ? HEADER + text : text);
+            try {
+                Files.move(temporary, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    private static Registry toRegistry(Document document) {
+        Map<String, Organization> organizations = new LinkedHashMap<>();
+        for (OrganizationEntry entry : orEmpty(document.organizations())) {
+            String id = Names.requireOrgId(entry.id());
+            String database = entry.database() == null ? Names.defaultDatabase(id) : entry.database();
+            BackendLogin login = login(entry.backend(), database, entry.backendUser(), entry.backendPassword());
+            if (organizations.put(id, new Organization(id, login)) != null) {
+                throw new RegistryException("organization " + id + " is listed twice");
+            }
+        }
+        Map<String, User> users = new LinkedHashMap<>();
+        for (UserEntry entry : orEmpty(document.users())) {
+            if (entry.verifier() == null) {
+                throw new RegistryException("user " + entry.name() + " has no verifier");
+            }
+            ScramVerifier verifier;
+            try {
+                verifier = ScramVerifier.parse(entry.verifier());
+            } catch (IllegalArgumentException e) {
+                throw new RegistryException("user " + entry.name() + ": " + e.getMessage(), e);
+            }
+            User user = new User(entry.name(), verifier, entry.org(), Set.copyOf(orEmpty(entry.orgs())),
+                    Set.copyOf(orEmpty(entry.databases())), Boolean.TRUE.equals(entry.admin()));
+            if (users.put(user.name(), user) != null) {
+                throw new RegistryException("user " + user.name() + " is listed twice");
+            }
+        }
+        Map<String, SharedDatabase> shared = new LinkedHashMap<>();
+        for (SharedDatabaseEntry entry : orEmpty(document.sharedDatabases())) {
+            String database = entry.database() == null ? entry.name() : entry.database();
+            SharedDatabase db = new SharedDatabase(entry.name(),
+                    login(entry.backend(), database, entry.backendUser(), entry.backendPassword()));
+            if (shared.put(db.name(), db) != null) {
+                throw new RegistryException("shared database " + db.name() + " is listed twice");
+            }
+        }
+        return new Registry(organizations, users, shared);
+    }
+
+    private static BackendLogin login(String backend, String database, String user, Secret password) {
+        BackendAddress server = backend == null ? null : BackendAddress.parse(backend);
+        return new BackendLogin(server, database, user == null ? database : user, password);
+    }
+
+    private static Document toDocument(Registry registry) {
+        List<OrganizationEntry> organizations = registry.organizations().stream()
+                .map(org -> new OrganizationEntry(org.id(), org.database(), address(org.backend()),
+                        org.backend().user(), org.backend().password()))
+                .toList();
+        List<UserEntry> users = registry.users().stream()
+                .map(user -> new UserEntry(user.name(), user.verifier().format(), user.org(),
+                        List.copyOf(user.orgs()), List.copyOf(user.databases()), user.admin() ? Boolean.TRUE : null))
+                .toList();
+        List<SharedDatabaseEntry> shared = registry.sharedDatabases().stream()
+                .map(db -> new SharedDatabaseEntry(db.name(), db.backend().database(), address(db.backend()),
+                        db.backend().user(), db.backend().password()))
+                .toList();
+        return new Document(organizations, users, shared);
+    }
+
+    private static String address(BackendLogin login) {
+        return login.server() == null ? null : login.server().toString();
+    }
+
+    private static <T> List<T> orEmpty(List<T> list) {
+        return list == null ? List.of() : list;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.pgtenant.proxy.backend;
+
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.protocol.message.backend.BackendKeyData;
+import dev.pgtenant.protocol.message.startup.CancelRequest;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Sends a CancelRequest to a backend on a connection of its own, as PostgreSQL requires. */
+public final class BackendCanceller {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendCanceller.class);
+
+    private final EventLoopGroup loops;
+    private final Class<? extends Channel> channelType;
+    private final Duration connectTimeout;
+
+    public BackendCanceller(EventLoopGroup loops, Class<? extends Channel> channelType, Duration connectTimeout) {
+        this.loops = loops;
+        this.channelType = channelType;
+        this.connectTimeout = connectTimeout;
+    }
+
+    public void cancel(BackendAddress server, BackendKeyData key) {
+        new Bootstrap().group(loops).channel(channelType)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(server.host(), server.port())
+                .addListener((ChannelFutureListener) connected -> {
+                    if (!connected.isSuccess()) {
+                        log.warn("could not forward a cancel request to {}:{}: {}", server.host(), server.port(),
+                                connected.cause().getMessage());
+                        return;
+                    }
+                    ByteBuf packet = connected.channel().alloc().buffer(CancelRequest.LENGTH);
+                    new CancelRequest(key.processId(), key.secretKey()).encode(packet);
+                    connected.channel().writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+                });
+    }
+}

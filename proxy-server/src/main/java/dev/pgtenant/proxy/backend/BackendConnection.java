@@ -1,0 +1,292 @@
+package dev.pgtenant.proxy.backend;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.auth.ClientLogin;
+import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.message.backend.Authentication;
+import dev.pgtenant.protocol.message.backend.BackendKeyData;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.BackendMessages;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ParameterStatus;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import dev.pgtenant.protocol.message.frontend.FrontendMessage;
+import dev.pgtenant.protocol.message.startup.StartupMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection from the proxy to a backend database: logs in, then hands every message to its
+ * current {@link BackendUser}. Knows what the proxy must about the backend session: its key for
+ * cancels, its reported parameters, and its transaction status. All methods run on the channel's
+ * event loop unless noted.
+ */
+public final class BackendConnection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+
+    private final BackendTarget target;
+    private final ClientLogin login;
+    private final Executor blockingWork;
+    private final CompletableFuture<BackendConnection> ready = new CompletableFuture<>();
+    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private final long createdNanos = System.nanoTime();
+    private volatile long lastReleasedNanos = createdNanos;
+    private Channel channel;
+    private BackendKeyData key;
+    private TransactionStatus status = TransactionStatus.IDLE;
+    private BackendUser user;
+    private String closeReason;
+
+    public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork) {
+        this.target = target;
+        this.login = login;
+        this.blockingWork = blockingWork;
+    }
+
+    /** Completes once logged in and ready for queries; fails with a ProtocolException saying why not. */
+    public CompletableFuture<BackendConnection> ready() {
+        return ready;
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    /** The backend's process id and secret, as it would tell a direct client. */
+    public BackendKeyData key() {
+        return key;
+    }
+
+    /** The parameters the backend has reported so far (server_version, TimeZone, ...). */
+    public Map<String, String> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    public TransactionStatus status() {
+        return status;
+    }
+
+    public long createdNanos() {
+        return createdNanos;
+    }
+
+    public long lastReleasedNanos() {
+        return lastReleasedNanos;
+    }
+
+    public void markReleased() {
+        lastReleasedNanos = System.nanoTime();
+    }
+
+    public boolean isOpen() {
+        return channel != null && channel.isActive();
+    }
+
+    /** Hands the connection's messages to {@code next}; {@code null} while it sits in the pool. */
+    public void setUser(BackendUser next) {
+        this.user = next;
+    }
+
+    public BackendUser user() {
+        return user;
+    }
+
+    /** Forwards bytes as they are; the caller flushes. Safe from any thread. */
+    public ChannelFuture write(Object message) {
+        return channel.write(message);
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    public void send(FrontendMessage message) {
+        ByteBuf buf = channel.alloc().buffer();
+        message.encode(buf);
+        channel.writeAndFlush(buf);
+    }
+
+    /** Closes the connection, logging why. Safe from any thread; later calls keep the first reason. */
+    public void close(String reason) {
+        if (channel == null) {
+            return;
+        }
+        channel.eventLoop().execute(() -> {
+            if (closeReason == null) {
+                closeReason = reason;
+                log.info("closing backend connection to {}: {}", target.describe(), reason);
+            }
+            channel.close();
+        });
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.channel = ctx.channel();
+        Map<String, String> startup = new LinkedHashMap<>();
+        startup.put("user", target.user());
+        startup.put("database", target.database());
+        startup.put("application_name", "pgtenant");
+        ByteBuf buf = ctx.alloc().buffer();
+        new StartupMessage(startup).encode(buf);
+        ctx.writeAndFlush(buf);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Frame frame = (Frame) msg;
+        if (!ready.isDone()) {
+            try {
+                handleLogin(ctx, frame);
+            } finally {
+                frame.release();
+            }
+            return;
+        }
+        byte type = frame.type();
+        if (type == 'Z') {
+            TransactionStatus reported = TransactionStatus.valueOf(frame.content().getByte(frame.content().readerIndex() + 5));
+            if (reported != null) {
+                status = reported;
+            }
+        } else if (type == 'S') {
+            recordParameter(frame);
+        }
+        BackendUser current = user;
+        if (current != null) {
+            current.backendFrame(frame);
+            return;
+        }
+        try {
+            if (type != 'S' && type != 'N') {
+                close("unexpected message " + (char) type + " while idle in the pool");
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        BackendUser current = user;
+        if (current != null) {
+            current.backendReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        BackendUser current = user;
+        if (current != null) {
+            current.backendWritabilityChanged(ctx.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        String reason = closeReason != null ? closeReason : "the backend closed the connection";
+        if (closeReason == null) {
+            log.info("backend connection to {} ended: {}", target.describe(), reason);
+        }
+        ready.completeExceptionally(new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION,
+                "could not log in to " + target.describe() + ": " + reason));
+        BackendUser current = user;
+        user = null;
+        if (current != null) {
+            current.backendClosed(reason);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable problem = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        close("error on the backend connection: " + problem.getMessage());
+    }
+
+    private void recordParameter(Frame frame) {
+        try {
+            ParameterStatus status = (ParameterStatus) BackendMessages.decode(frame.type(), frame.body());
+            parameters.put(status.name(), status.value());
+        } catch (ProtocolException e) {
+            close("malformed ParameterStatus from the backend: " + e.getMessage());
+        }
+    }
+
+    private void handleLogin(ChannelHandlerContext ctx, Frame frame) {
+        BackendMessage message;
+        try {
+            message = BackendMessages.decode(frame);
+        } catch (ProtocolException e) {
+            failLogin(e);
+            return;
+        }
+        if (message instanceof Authentication request) {
+            respond(ctx, request);
+        } else if (message instanceof ErrorResponse error) {
+            failLogin(new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION,
+                    "the backend refused the login to " + target.describe() + ": " + error.message()
+                            + " (SQLSTATE " + error.sqlState() + ")"));
+        } else if (message instanceof ParameterStatus parameter) {
+            parameters.put(parameter.name(), parameter.value());
+        } else if (message instanceof BackendKeyData backendKey) {
+            key = backendKey;
+        } else if (message instanceof ReadyForQuery ready) {
+            status = ready.status();
+            this.ready.complete(this);
+        }
+    }
+
+    /** PBKDF2 for SCRAM runs off the event loop; the answer is written back on it. */
+    private void respond(ChannelHandlerContext ctx, Authentication request) {
+        if (request instanceof Authentication.SaslContinue) {
+            blockingWork.execute(() -> {
+                Optional<FrontendMessage> answer;
+                try {
+                    answer = login.respond(request);
+                } catch (RuntimeException e) {
+                    ctx.executor().execute(() -> failLogin(e));
+                    return;
+                }
+                ctx.executor().execute(() -> answer.ifPresent(this::send));
+            });
+            return;
+        }
+        try {
+            login.respond(request).ifPresent(this::send);
+        } catch (RuntimeException e) {
+            failLogin(e);
+        }
+    }
+
+    private void failLogin(RuntimeException cause) {
+        ProtocolException problem = cause instanceof ProtocolException p ? p
+                : new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, cause.getMessage(), cause);
+        if (ready.completeExceptionally(problem)) {
+            close("login failed: " + problem.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BackendConnection[" + target.describe() + (key == null ? "" : ", pid " + key.processId()) + "]";
+    }
+}

@@ -1,0 +1,66 @@
+package dev.pgtenant.proxy.cli;
+
+import dev.pgtenant.config.ConfigLoader;
+import dev.pgtenant.config.ProxyConfig;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.proxy.embedded.EmbeddedBackend;
+import dev.pgtenant.proxy.server.ProxyServer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pgtenant serve}: runs the proxy until stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the proxy. Databases without a configured backend live on an embedded PostgreSQL.")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Configuration file (YAML or JSON); see docs/configuration.md.")
+    Path config;
+
+    @Option(names = "--registry", paramLabel = "FILE", description = "Registry file; overrides the configuration.")
+    String registry;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on; overrides the configuration.")
+    String listen;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the embedded PostgreSQL keeps its data.")
+    String dataDirectory;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ProxyConfig settings = new ConfigLoader().load(config);
+        if (registry != null) {
+            settings = settings.withRegistry(registry);
+        }
+        if (listen != null) {
+            settings = settings.withListen(listen);
+        }
+        if (dataDirectory != null) {
+            settings = settings.withDataDirectory(dataDirectory);
+        }
+        Registry loaded = new RegistryFile(Path.of(settings.registry())).load();
+        boolean needsEmbedded = loaded.organizations().isEmpty() && loaded.sharedDatabases().isEmpty()
+                || Stream.concat(loaded.organizations().stream().map(o -> o.backend()),
+                        loaded.sharedDatabases().stream().map(s -> s.backend())).anyMatch(b -> b.embedded());
+        EmbeddedBackend embedded = needsEmbedded
+                ? EmbeddedBackend.start(Path.of(settings.dataDirectory()), settings.embeddedPort()) : null;
+        BackendAddress embeddedAddress = embedded == null ? null : embedded.address();
+        ProxyServer server = ProxyServer.start(settings, () -> loaded, embeddedAddress);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            if (embedded != null) {
+                embedded.close();
+            }
+        }, "pgtenant-shutdown"));
+        if (loaded.organizations().isEmpty()) {
+            System.out.println("The registry " + settings.registry() + " has no organizations yet: add one with "
+                    + "`pgtenant org create`, or try `pgtenant demo`.");
+        }
+        server.awaitClose();
+        return 0;
+    }
+}

@@ -1,0 +1,85 @@
+package dev.pgtenant.proxy.cli;
+
+import dev.pgtenant.config.registry.Names;
+import dev.pgtenant.config.registry.RegistryException;
+import dev.pgtenant.config.registry.User;
+import dev.pgtenant.protocol.auth.ScramVerifier;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code pgtenant user ...}: logins in the registry. */
+@Command(name = "user", mixinStandardHelpOptions = true, description = "Manage users.",
+        subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class})
+final class UserCommand {
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Add a user to an organization. Only a SCRAM-SHA-256 verifier of the password is stored.")
+    static final class Add implements Callable<Integer> {
+
+        @Parameters(paramLabel = "NAME", description = "The login name clients will use.")
+        String name;
+
+        @Option(names = "--org", required = true, paramLabel = "ID", description = "The user's home organization.")
+        String org;
+
+        @Option(names = "--password-stdin", description = "Read the password from standard input (else prompt).")
+        boolean passwordStdin;
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            Names.requireUser(name);
+            Names.requireOrgId(org);
+            String password = passwordStdin ? StandardInput.readSecret("password") : StandardInput.prompt("Password for " + name + ": ");
+            if (password.isEmpty()) {
+                throw new RegistryException("the password must not be empty");
+            }
+            User user = new User(name, ScramVerifier.fromPassword(password), org, Set.of(), Set.of(), false);
+            registry.file().update(current -> {
+                if (current.organization(org).isEmpty()) {
+                    throw new RegistryException("organization " + org + " does not exist");
+                }
+                if (current.user(name).isPresent()) {
+                    throw new RegistryException("user " + name + " already exists");
+                }
+                return current.withUser(user);
+            });
+            System.out.println("added user " + name + " to organization " + org);
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List users.")
+    static final class ListUsers implements Callable<Integer> {
+
+        @Mixin
+        RegistryOption registry;
+
+        @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
+        String output;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Map<String, Object>> rows = registry.file().load().users().stream().map(user -> {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("name", user.name());
+                row.put("org", user.org());
+                row.put("orgs", String.join(",", user.orgs()));
+                row.put("databases", String.join(",", user.databases()));
+                row.put("admin", user.admin());
+                return row;
+            }).toList();
+            Output.print(output, rows, List.of("name", "org", "orgs", "databases", "admin"));
+            return 0;
+        }
+    }
+}

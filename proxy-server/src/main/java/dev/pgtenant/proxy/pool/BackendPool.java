@@ -1,0 +1,293 @@
+package dev.pgtenant.proxy.pool;
+
+import dev.pgtenant.config.PoolSettings;
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.proxy.backend.BackendConnection;
+import dev.pgtenant.proxy.backend.BackendConnector;
+import dev.pgtenant.proxy.backend.BackendCredentials;
+import dev.pgtenant.proxy.backend.BackendTarget;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connections to one backend database as one role. Clients acquire a connection, use it, and
+ * give it back with {@link #release} (clean, reusable) or {@link #discard} (closed). Waiting clients
+ * queue in order with a timeout. The books are kept under the {@link BackendServer}'s monitor.
+ */
+public final class BackendPool {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+
+    private enum Slot { OPENING, IDLE, ACTIVE }
+
+    private final BackendTarget target;
+    private final BackendServer server;
+    private final PoolSettings settings;
+    private final BackendConnector connector;
+    private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
+    private final Map<BackendConnection, Slot> connections = new IdentityHashMap<>();
+    private int opening;
+    private BackendCredentials credentials;
+    private String credentialsPassword;
+
+    BackendPool(BackendTarget target, BackendServer server, PoolSettings settings, BackendConnector connector) {
+        this.target = target;
+        this.server = server;
+        this.settings = settings;
+        this.connector = connector;
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    /** Asks for a connection; {@code callback} runs on {@code loop} with a connection or a 53300/08001 error. */
+    public void acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
+        PoolWaiter waiter = new PoolWaiter(loop, callback);
+        synchronized (server) {
+            waiters.add(waiter);
+        }
+        long timeoutMillis = settings.acquireTimeout().toMillis();
+        waiter.timeout(loop.schedule(() -> expire(waiter), timeoutMillis, TimeUnit.MILLISECONDS));
+        server.dispatch();
+    }
+
+    /** Takes back a connection that is clean and idle (ReadyForQuery said idle, reset ran). */
+    public void release(BackendConnection connection) {
+        Runnable action;
+        synchronized (server) {
+            if (connections.get(connection) != Slot.ACTIVE) {
+                return;
+            }
+            long age = System.nanoTime() - connection.createdNanos();
+            BackendPool starved = server.starvedPoolLocked(this);
+            if (!connection.isOpen()) {
+                forgetLocked(connection);
+                action = () -> { };
+            } else if (age > settings.maxLifetime().toNanos()) {
+                forgetLocked(connection);
+                action = () -> connection.close("reached its maximum lifetime of " + settings.maxLifetime());
+            } else if (starved != null && (waiters.isEmpty() || totalLocked() > starved.totalLocked())) {
+                forgetLocked(connection);
+                action = () -> connection.close("closed to give its slot to a waiting client of "
+                        + starved.target().database());
+            } else if (!waiters.isEmpty()) {
+                connections.put(connection, Slot.ACTIVE);
+                PoolWaiter next = waiters.poll();
+                action = () -> next.deliver(connection);
+            } else {
+                connections.put(connection, Slot.IDLE);
+                connection.markReleased();
+                idle.addLast(connection);
+                action = () -> { };
+            }
+        }
+        action.run();
+        server.dispatch();
+    }
+
+    /** Closes a connection that cannot be reused (dirty, broken) and frees its slot. */
+    public void discard(BackendConnection connection, String reason) {
+        synchronized (server) {
+            if (connections.containsKey(connection)) {
+                idle.remove(connection);
+                forgetLocked(connection);
+            }
+        }
+        connection.close(reason);
+        server.dispatch();
+    }
+
+    /** Closes idle connections past their idle timeout or lifetime, then opens up to minIdle. */
+    void maintain() {
+        List<Runnable> actions = new java.util.ArrayList<>();
+        synchronized (server) {
+            long now = System.nanoTime();
+            Iterator<BackendConnection> oldestFirst = idle.iterator();
+            while (oldestFirst.hasNext()) {
+                BackendConnection connection = oldestFirst.next();
+                String reason = null;
+                if (now - connection.createdNanos() > settings.maxLifetime().toNanos()) {
+                    reason = "reached its maximum lifetime of " + settings.maxLifetime();
+                } else if (now - connection.lastReleasedNanos() > settings.idleTimeout().toNanos()
+                        && totalLocked() > settings.minIdle()) {
+                    reason = "idle longer than " + settings.idleTimeout();
+                }
+                if (reason != null) {
+                    oldestFirst.remove();
+                    forgetLocked(connection);
+                    String why = reason;
+                    actions.add(() -> connection.close(why));
+                }
+            }
+            while (totalLocked() < settings.minIdle() && server.hasRoom()) {
+                openLocked(actions);
+            }
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** Closes every connection and fails every waiter; for shutdown. */
+    void closeAll(String reason) {
+        List<BackendConnection> open;
+        List<PoolWaiter> waiting;
+        synchronized (server) {
+            open = List.copyOf(connections.keySet());
+            waiting = List.copyOf(waiters);
+            waiters.clear();
+        }
+        waiting.forEach(w -> w.fail(new ProtocolException(SqlState.ADMIN_SHUTDOWN, reason)));
+        open.forEach(c -> c.close(reason));
+    }
+
+    /** Counts for tests and the admin view: idle, active, opening, waiting. */
+    public PoolStats stats() {
+        synchronized (server) {
+            int active = (int) connections.values().stream().filter(s -> s == Slot.ACTIVE).count();
+            return new PoolStats(idle.size(), active, opening, waiters.size());
+        }
+    }
+
+    /** Idle, checked-out and opening connections, and waiting clients, at one moment. */
+    public record PoolStats(int idle, int active, int opening, int waiting) {
+    }
+
+    /** Open and opening connections. */
+    int totalLocked() {
+        return connections.size() + opening;
+    }
+
+    int idleCountLocked() {
+        return idle.size();
+    }
+
+    boolean needsConnectionLocked() {
+        return waiters.size() > opening && totalLocked() < settings.maxSize();
+    }
+
+    void handOutIdleLocked(List<Runnable> actions) {
+        while (!waiters.isEmpty() && !idle.isEmpty()) {
+            BackendConnection connection = idle.pollLast();
+            if (!connection.isOpen()) {
+                forgetLocked(connection);
+                continue;
+            }
+            connections.put(connection, Slot.ACTIVE);
+            PoolWaiter waiter = waiters.poll();
+            actions.add(() -> waiter.deliver(connection));
+        }
+    }
+
+    boolean evictOldestIdleLocked(String reason, List<Runnable> actions) {
+        BackendConnection oldest = idle.pollFirst();
+        if (oldest == null) {
+            return false;
+        }
+        forgetLocked(oldest);
+        actions.add(() -> oldest.close(reason));
+        return true;
+    }
+
+    /** Reserves a slot and opens a connection; the caller has checked the budgets. */
+    void openLocked(List<Runnable> actions) {
+        opening++;
+        server.opened();
+        actions.add(() -> connector.blockingWork().execute(this::open));
+    }
+
+    private void open() {
+        BackendCredentials login;
+        try {
+            login = credentials();
+        } catch (RuntimeException e) {
+            opened(null, new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION,
+                    "no backend password for " + target.describe() + ": " + e.getMessage()));
+            return;
+        }
+        connector.connect(target, login).whenComplete((connection, error) -> {
+            if (error != null) {
+                opened(null, error instanceof ProtocolException p ? p
+                        : new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, error.getMessage(), error));
+            } else {
+                connection.channel().closeFuture().addListener(f -> closedByItself(connection));
+                opened(connection, null);
+            }
+        });
+    }
+
+    private void opened(BackendConnection connection, ProtocolException problem) {
+        PoolWaiter failed = null;
+        synchronized (server) {
+            opening--;
+            if (connection == null) {
+                server.closed();
+                failed = waiters.poll();
+            } else {
+                connections.put(connection, Slot.IDLE);
+                connection.markReleased();
+                idle.addLast(connection);
+            }
+        }
+        if (problem != null) {
+            log.warn("cannot open a backend connection to {}: {}", target.describe(), problem.getMessage());
+            if (failed != null) {
+                failed.fail(problem);
+            }
+        }
+        server.dispatch();
+    }
+
+    private void closedByItself(BackendConnection connection) {
+        boolean wasIdle;
+        synchronized (server) {
+            wasIdle = connections.get(connection) == Slot.IDLE;
+            if (wasIdle) {
+                idle.remove(connection);
+                forgetLocked(connection);
+            }
+        }
+        if (wasIdle) {
+            server.dispatch();
+        }
+    }
+
+    private void expire(PoolWaiter waiter) {
+        boolean removed;
+        PoolStats stats;
+        synchronized (server) {
+            removed = waiters.remove(waiter);
+            stats = new PoolStats(idle.size(), connections.size() - idle.size(), opening, waiters.size());
+        }
+        if (removed) {
+            waiter.fail(new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "no backend connection to "
+                    + target.database() + " became free within " + settings.acquireTimeout().toSeconds() + "s ("
+                    + stats.active() + " in use of at most " + settings.maxSize() + ", " + server.total() + " of "
+                    + server.maxConnections() + " on the server); try again later or raise pool.maxSize"));
+        }
+    }
+
+    private void forgetLocked(BackendConnection connection) {
+        if (connections.remove(connection) != null) {
+            server.closed();
+        }
+    }
+
+    private synchronized BackendCredentials credentials() {
+        String password = target.password() == null ? null : target.password().resolve();
+        if (credentials == null || !java.util.Objects.equals(password, credentialsPassword)) {
+            credentials = BackendCredentials.of(password);
+            credentialsPassword = password;
+        }
+        return credentials;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.pgtenant.proxy.pool;
+
+import dev.pgtenant.config.registry.BackendAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * One PostgreSQL server and its connection budget, shared by the pools of every database on it.
+ * Its monitor guards the books of all those pools, so a slot moves between organizations in one
+ * step. When the budget is spent, a pool that needs a connection may close another pool's idle one;
+ * when a connection is released while another organization is starved, the slot goes to the
+ * organization holding fewer connections, so a noisy organization cannot starve the others.
+ */
+final class BackendServer {
+
+    private final BackendAddress address;
+    private final int maxConnections;
+    private final List<BackendPool> pools = new ArrayList<>();
+    private int total;
+
+    BackendServer(BackendAddress address, int maxConnections) {
+        this.address = address;
+        this.maxConnections = maxConnections;
+    }
+
+    BackendAddress address() {
+        return address;
+    }
+
+    synchronized void add(BackendPool pool) {
+        pools.add(pool);
+    }
+
+    /** Connections open or opening to this server, across its pools. */
+    synchronized int total() {
+        return total;
+    }
+
+    int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Called with the monitor held. */
+    void opened() {
+        total++;
+    }
+
+    /** Called with the monitor held. */
+    void closed() {
+        total--;
+    }
+
+    /** Called with the monitor held. */
+    boolean hasRoom() {
+        return total < maxConnections;
+    }
+
+    /**
+     * Matches waiting clients with idle connections and opens connections where budgets allow,
+     * pools with the fewest connections first. Work that leaves the monitor (handing over,
+     * connecting, closing) is collected and run after it is released.
+     */
+    void dispatch() {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            List<BackendPool> byLoad = new ArrayList<>(pools);
+            byLoad.sort(Comparator.comparingInt(BackendPool::totalLocked));
+            for (BackendPool pool : byLoad) {
+                pool.handOutIdleLocked(actions);
+            }
+            for (BackendPool pool : byLoad) {
+                while (pool.needsConnectionLocked()) {
+                    if (!hasRoom() && !evictIdleLocked(pool, actions)) {
+                        break;
+                    }
+                    pool.openLocked(actions);
+                }
+            }
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting. */
+    BackendPool starvedPoolLocked(BackendPool releasing) {
+        BackendPool starved = null;
+        for (BackendPool pool : pools) {
+            if (pool != releasing && pool.needsConnectionLocked()
+                    && (starved == null || pool.totalLocked() < starved.totalLocked())) {
+                starved = pool;
+            }
+        }
+        return starved;
+    }
+
+    /** Closes the oldest idle connection of the pool with the most idle ones, making room for {@code needy}. */
+    private boolean evictIdleLocked(BackendPool needy, List<Runnable> actions) {
+        BackendPool richest = null;
+        for (BackendPool pool : pools) {
+            if (pool != needy && pool.idleCountLocked() > 0
+                    && (richest == null || pool.idleCountLocked() > richest.idleCountLocked())) {
+                richest = pool;
+            }
+        }
+        return richest != null && richest.evictOldestIdleLocked("closed to make room for a client of "
+                + needy.target().database(), actions);
+    }
+
+    synchronized List<BackendPool> pools() {
+        return List.copyOf(pools);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.pgtenant.proxy.pool;
+
+import dev.pgtenant.config.PoolSettings;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.proxy.backend.BackendConnector;
+import dev.pgtenant.proxy.backend.BackendTarget;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every backend pool of the proxy, created on first use, grouped by server for the per-server
+ * budget, and kept in shape by a once-a-second maintenance pass (idle timeouts, lifetimes, minIdle).
+ */
+public final class Pools implements AutoCloseable {
+
+    private final PoolSettings settings;
+    private final BackendConnector connector;
+    private final Map<BackendTarget, BackendPool> pools = new ConcurrentHashMap<>();
+    private final Map<BackendAddress, BackendServer> servers = new ConcurrentHashMap<>();
+    private final ScheduledFuture<?> maintenance;
+
+    public Pools(PoolSettings settings, BackendConnector connector, EventExecutor janitor) {
+        this.settings = settings;
+        this.connector = connector;
+        this.maintenance = janitor.scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
+    }
+
+    public BackendPool pool(BackendTarget target) {
+        return pools.computeIfAbsent(target, t -> {
+            BackendServer server = servers.computeIfAbsent(t.server(),
+                    address -> new BackendServer(address, settings.maxServerConnections()));
+            BackendPool pool = new BackendPool(t, server, settings, connector);
+            server.add(pool);
+            return pool;
+        });
+    }
+
+    /** Connections open or opening to a server, across all its pools. */
+    public int serverConnections(BackendAddress server) {
+        BackendServer known = servers.get(server);
+        return known == null ? 0 : known.total();
+    }
+
+    public List<BackendPool> all() {
+        return List.copyOf(pools.values());
+    }
+
+    private void maintain() {
+        for (BackendServer server : servers.values()) {
+            server.pools().forEach(BackendPool::maintain);
+            server.dispatch();
+        }
+    }
+
+    @Override
+    public void close() {
+        maintenance.cancel(false);
+        pools.values().forEach(pool -> pool.closeAll("pgtenant is shutting down"));
+    }
+}

@@ -1,0 +1,124 @@
+package dev.pgtenant.proxy.server;
+
+import dev.pgtenant.config.ProxyConfig;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.protocol.codec.StartupPacketDecoder;
+import dev.pgtenant.proxy.backend.BackendCanceller;
+import dev.pgtenant.proxy.backend.BackendConnector;
+import dev.pgtenant.proxy.pool.Pools;
+import dev.pgtenant.proxy.session.ClientSession;
+import dev.pgtenant.proxy.session.ProxyContext;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's network side: accepts clients on the configured address and gives each a
+ * {@link ClientSession}. Uses native epoll when the platform has it, NIO otherwise. Work that may
+ * block (PBKDF2 for backend logins, reading password files) runs on a small separate pool.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final EventLoopGroup loops;
+    private final ExecutorService blockingWork;
+    private final Pools pools;
+    private final ProxyContext context;
+    private final Channel serverChannel;
+
+    private ProxyServer(ProxyConfig config, Supplier<Registry> registry, BackendAddress embeddedBackend)
+            throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        loops = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("pgtenant-io"),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        AtomicInteger threads = new AtomicInteger();
+        blockingWork = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, "pgtenant-blocking-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        BackendConnector connector = new BackendConnector(loops, clientType, blockingWork,
+                config.pool().connectTimeout(), config.maxMessageSize());
+        pools = new Pools(config.pool(), connector, loops.next());
+        context = new ProxyContext(config, registry, pools,
+                new BackendCanceller(loops, clientType, config.pool().connectTimeout()), embeddedBackend);
+        ProxyConfig.ListenAddress listen = config.listenAddress();
+        serverChannel = new ServerBootstrap()
+                .group(loops)
+                .channel(serverType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline().addLast("startup", new StartupPacketDecoder());
+                        channel.pipeline().addLast("session", new ClientSession(context));
+                    }
+                })
+                .bind(listen.host(), listen.port()).sync().channel();
+        log.info("pgtenant listening on {} ({})", serverChannel.localAddress(), epoll ? "epoll" : "nio");
+    }
+
+    /**
+     * Starts the proxy. {@code embeddedBackend} is where databases without a configured server live,
+     * or {@code null} when there is no embedded backend.
+     */
+    public static ProxyServer start(ProxyConfig config, Supplier<Registry> registry, BackendAddress embeddedBackend) {
+        try {
+            return new ProxyServer(config, registry, embeddedBackend);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
+    }
+
+    /** The port actually bound (useful when configured with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public Pools pools() {
+        return pools;
+    }
+
+    /** Blocks until the server channel closes. */
+    public void awaitClose() throws InterruptedException {
+        serverChannel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+        pools.close();
+        loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        blockingWork.shutdownNow();
+        log.info("pgtenant stopped");
+    }
+}

@@ -1,0 +1,75 @@
+package dev.pgtenant.proxy.session;
+
+import dev.pgtenant.config.ProxyConfig;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.config.registry.BackendLogin;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.proxy.backend.BackendCanceller;
+import dev.pgtenant.proxy.backend.BackendTarget;
+import dev.pgtenant.proxy.pool.Pools;
+import dev.pgtenant.proxy.routing.Router;
+import java.security.SecureRandom;
+import java.util.function.Supplier;
+
+/** What every client session shares: configuration, the registry snapshot, routing, pools, cancel keys. */
+public final class ProxyContext {
+
+    private final ProxyConfig config;
+    private final Supplier<Registry> registry;
+    private final Router router;
+    private final Pools pools;
+    private final CancelKeys cancelKeys = new CancelKeys();
+    private final BackendCanceller canceller;
+    private final BackendAddress embeddedBackend;
+    private final byte[] unknownUserSecret = new byte[32];
+
+    public ProxyContext(ProxyConfig config, Supplier<Registry> registry, Pools pools, BackendCanceller canceller,
+                        BackendAddress embeddedBackend) {
+        this.config = config;
+        this.registry = registry;
+        this.router = new Router(config.databaseAliases());
+        this.pools = pools;
+        this.canceller = canceller;
+        this.embeddedBackend = embeddedBackend;
+        new SecureRandom().nextBytes(unknownUserSecret);
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public Registry registry() {
+        return registry.get();
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public Pools pools() {
+        return pools;
+    }
+
+    public CancelKeys cancelKeys() {
+        return cancelKeys;
+    }
+
+    public BackendCanceller canceller() {
+        return canceller;
+    }
+
+    /** A secret of this process, so an unknown user's mock SCRAM salt is stable but unguessable. */
+    byte[] unknownUserSecret() {
+        return unknownUserSecret;
+    }
+
+    /** The pool key for a registry login; a login without a server goes to the embedded backend. */
+    public BackendTarget target(BackendLogin login) {
+        BackendAddress server = login.server() != null ? login.server() : embeddedBackend;
+        if (server == null) {
+            throw new IllegalStateException("database " + login.database()
+                    + " has no backend configured and no embedded backend is running");
+        }
+        return new BackendTarget(server, login.database(), login.user(), login.password());
+    }
+}

@@ -1,0 +1,134 @@
+package dev.pgtenant.proxy.session;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.message.startup.StartupMessage;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The run-time parameters a client asked for at startup (application_name, client_encoding,
+ * DateStyle, TimeZone, search_path, {@code options=-c name=value}, ...). Pooled backend connections
+ * are opened without them, so they are applied with {@code SET} when the client gets its
+ * connection; the pool's reset ({@code DISCARD ALL}) undoes them for the next client. A client could
+ * run the same {@code SET}s itself, so this grants nothing beyond plain SQL.
+ */
+public final class SessionParameters {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]{0,62}");
+    /** Startup keys that are not run-time parameters. */
+    private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options");
+
+    private final Map<String, String> values;
+
+    private SessionParameters(Map<String, String> values) {
+        this.values = values;
+    }
+
+    public static SessionParameters from(StartupMessage startup) {
+        Map<String, String> values = new LinkedHashMap<>();
+        startup.parameters().forEach((name, value) -> {
+            if (name.equals("replication")) {
+                throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED,
+                        "replication connections are not supported through pgtenant; connect to the backend directly");
+            }
+            if (NOT_PARAMETERS.contains(name) || name.startsWith(StartupMessage.PROTOCOL_OPTION_PREFIX)) {
+                return;
+            }
+            values.put(checkedName(name), value);
+        });
+        String options = startup.parameters().get("options");
+        if (options != null) {
+            values.putAll(parseOptions(options));
+        }
+        return new SessionParameters(values);
+    }
+
+    public Map<String, String> values() {
+        return java.util.Collections.unmodifiableMap(values);
+    }
+
+    public boolean isEmpty() {
+        return values.isEmpty();
+    }
+
+    /** One simple query that sets them all, or {@code null} when there is nothing to set. */
+    public String toSql() {
+        if (values.isEmpty()) {
+            return null;
+        }
+        StringBuilder sql = new StringBuilder();
+        values.forEach((name, value) -> sql.append("SET SESSION \"").append(name).append("\" TO '")
+                .append(value.replace("'", "''")).append("';"));
+        return sql.toString();
+    }
+
+    /**
+     * Parses the {@code options} startup parameter as PostgreSQL does for the settings it carries:
+     * {@code -c name=value} and {@code --name=value}, separated by spaces, a backslash escaping the
+     * next character.
+     */
+    static Map<String, String> parseOptions(String options) {
+        Map<String, String> values = new LinkedHashMap<>();
+        java.util.List<String> words = splitWords(options);
+        for (int i = 0; i < words.size(); i++) {
+            String word = words.get(i);
+            String setting;
+            if (word.equals("-c")) {
+                if (i + 1 >= words.size()) {
+                    throw unsupported("-c at the end of options has no setting");
+                }
+                setting = words.get(++i);
+            } else if (word.startsWith("-c")) {
+                setting = word.substring(2);
+            } else if (word.startsWith("--")) {
+                setting = word.substring(2);
+            } else {
+                throw unsupported("startup option \"" + word + "\" is not supported through pgtenant; only -c name=value is");
+            }
+            int equals = setting.indexOf('=');
+            if (equals <= 0) {
+                throw unsupported("startup option \"" + setting + "\" must look like name=value");
+            }
+            values.put(checkedName(setting.substring(0, equals).replace('-', '_')), setting.substring(equals + 1));
+        }
+        return values;
+    }
+
+    private static java.util.List<String> splitWords(String options) {
+        java.util.List<String> words = new java.util.ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean escaped = false;
+        for (char c : options.toCharArray()) {
+            if (escaped) {
+                word.append(c);
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (Character.isWhitespace(c)) {
+                if (word.length() > 0) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                }
+            } else {
+                word.append(c);
+            }
+        }
+        if (word.length() > 0) {
+            words.add(word.toString());
+        }
+        return words;
+    }
+
+    private static String checkedName(String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw unsupported("\"" + name + "\" is not a valid parameter name");
+        }
+        return name;
+    }
+
+    private static ProtocolException unsupported(String message) {
+        return new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, message);
+    }
+}
