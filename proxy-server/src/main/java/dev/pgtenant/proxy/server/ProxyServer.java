@@ -24,7 +24,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -49,6 +52,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Pools pools;
     private final ProxyContext context;
     private final Channel serverChannel;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
     private ProxyServer(ProxyConfig config, Supplier<Registry> registry, BackendAddress embeddedBackend)
             throws InterruptedException {
@@ -78,6 +82,7 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        clients.add(channel);
                         channel.pipeline().addLast("startup", new StartupPacketDecoder());
                         channel.pipeline().addLast("session", new ClientSession(context));
                     }
@@ -116,6 +121,7 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         pools.close();
         loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         blockingWork.shutdownNow();

@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
 /**
  * The run-time parameters a client asked for at startup (application_name, client_encoding,
  * DateStyle, TimeZone, search_path, {@code options=-c name=value}, ...). Pooled backend connections
- * are opened without them, so they are applied with {@code SET} when the client gets its
+ * are opened without them, so they are applied with {@code set_config} (which reads a value the way
+ * a startup packet does: {@code search_path=a,b} is two schemas) when the client gets its
  * connection; the pool's reset ({@code DISCARD ALL}) undoes them for the next client. A client could
- * run the same {@code SET}s itself, so this grants nothing beyond plain SQL.
+ * run the same statements itself, so this grants nothing beyond plain SQL.
  */
 public final class SessionParameters {
 
@@ -58,10 +59,15 @@ public final class SessionParameters {
         if (values.isEmpty()) {
             return null;
         }
-        StringBuilder sql = new StringBuilder();
-        values.forEach((name, value) -> sql.append("SET SESSION \"").append(name).append("\" TO '")
-                .append(value.replace("'", "''")).append("';"));
+        StringBuilder sql = new StringBuilder("SELECT ");
+        values.forEach((name, value) -> sql.append("pg_catalog.set_config(").append(literal(name)).append(", ")
+                .append(literal(value)).append(", false), "));
+        sql.setLength(sql.length() - 2);
         return sql.toString();
+    }
+
+    private static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
     }
 
     /**

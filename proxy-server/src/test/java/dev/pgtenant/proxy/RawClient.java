@@ -1,0 +1,108 @@
+package dev.pgtenant.proxy;
+
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.BackendMessages;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.frontend.FrontendMessage;
+import dev.pgtenant.protocol.message.startup.StartupMessage;
+import dev.pgtenant.protocol.message.startup.StartupPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** A client that writes exactly the bytes a test gives it, to probe the proxy with bad input. */
+final class RawClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    RawClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    RawClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    RawClient send(StartupPacket packet) throws IOException {
+        return send(encode(packet::encode));
+    }
+
+    RawClient send(FrontendMessage message) throws IOException {
+        return send(encode(message::encode));
+    }
+
+    RawClient startup(String user) throws IOException {
+        return send(new StartupMessage(Map.of("user", user, "database", "app")));
+    }
+
+    int readByte() throws IOException {
+        return in.read();
+    }
+
+    BackendMessage receive() throws IOException {
+        byte type = in.readByte();
+        int length = in.readInt();
+        byte[] body = new byte[length - 4];
+        in.readFully(body);
+        ByteBuf buf = Unpooled.wrappedBuffer(body);
+        try {
+            return BackendMessages.decode(type, buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** The FATAL error the proxy sends before it closes; fails if anything else comes. */
+    ErrorResponse fatal() throws IOException {
+        BackendMessage message = receive();
+        if (!(message instanceof ErrorResponse error)) {
+            throw new AssertionError("expected an ErrorResponse but got " + message);
+        }
+        if (!"FATAL".equals(error.severity())) {
+            throw new AssertionError("expected a FATAL error but got " + error.fields());
+        }
+        return error;
+    }
+
+    /** Whether the proxy has closed the connection (reads until end of stream, bounded by the timeout). */
+    boolean closedByPeer() throws IOException {
+        try {
+            while (in.read() >= 0) {
+                // drain whatever was still in flight
+            }
+            return true;
+        } catch (EOFException | SocketException e) {
+            return true;
+        }
+    }
+
+    static byte[] encode(Consumer<ByteBuf> encoder) {
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            encoder.accept(buf);
+            return ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

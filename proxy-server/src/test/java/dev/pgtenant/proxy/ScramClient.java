@@ -1,0 +1,61 @@
+package dev.pgtenant.proxy;
+
+import dev.pgtenant.protocol.auth.ClientLogin;
+import dev.pgtenant.protocol.message.backend.Authentication;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import java.io.IOException;
+
+/** A raw client that logs in properly, then lets a test misbehave. */
+final class ScramClient implements AutoCloseable {
+
+    private final RawClient raw;
+
+    private ScramClient(RawClient raw) {
+        this.raw = raw;
+    }
+
+    static ScramClient login(int port, String user, String password) throws IOException {
+        RawClient raw = new RawClient(port);
+        raw.startup(user);
+        ClientLogin login = ClientLogin.withPassword(user, password);
+        while (!login.authenticated()) {
+            BackendMessage message = raw.receive();
+            if (message instanceof ErrorResponse error) {
+                throw new IOException("login failed: " + error.message());
+            }
+            login.respond((Authentication) message).ifPresent(answer -> {
+                try {
+                    raw.send(answer);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        return new ScramClient(raw);
+    }
+
+    RawClient raw() {
+        return raw;
+    }
+
+    /** Reads up to the next ReadyForQuery and returns its status. */
+    ReadyForQuery.TransactionStatus awaitReady() throws IOException {
+        for (int i = 0; i < 1000; i++) {
+            BackendMessage message = raw.receive();
+            if (message instanceof ReadyForQuery ready) {
+                return ready.status();
+            }
+            if (message instanceof ErrorResponse error) {
+                throw new IOException("error: " + error.message());
+            }
+        }
+        throw new IOException("no ReadyForQuery within 1000 messages");
+    }
+
+    @Override
+    public void close() throws IOException {
+        raw.close();
+    }
+}
