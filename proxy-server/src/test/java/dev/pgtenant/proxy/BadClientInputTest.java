@@ -158,13 +158,13 @@ class BadClientInputTest {
         try (Connection connection = proxy.connect("a")) {
             assertThat(connection.isValid(5)).isTrue();
         }
-        Await.until(() -> proxy.pool("a").stats().active() == 0, Duration.ofSeconds(10), () -> "" + proxy.pool("a").stats());
-        int idleBefore = proxy.pool("a").stats().idle();
+        Await.until(() -> proxy.stats("a").active() == 0, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+        int idleBefore = proxy.stats("a").idle();
         try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
             assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
             client.raw().send(new byte[] {'Q', 0, 0, 0, 100, 'S', 'E', 'L'});
         }
-        Await.until(() -> proxy.pool("a").stats().active() == 0 && proxy.pool("a").stats().idle() >= idleBefore,
-                Duration.ofSeconds(10), () -> "pool did not return to its baseline: " + proxy.pool("a").stats());
+        Await.until(() -> proxy.stats("a").active() == 0 && proxy.stats("a").idle() >= idleBefore,
+                Duration.ofSeconds(10), () -> "pool did not return to its baseline: " + proxy.stats("a"));
     }
 }

@@ -85,9 +85,10 @@ final class ProxyFixture implements AutoCloseable {
         return new BackendAddress(postgres.host(), postgres.port());
     }
 
-    BackendPool pool(String key) {
+    /** The organization's pool counts; all zero before its first client. */
+    BackendPool.PoolStats stats(String key) {
         return server.pools().all().stream().filter(p -> p.target().database().equals(database(key))).findFirst()
-                .orElseThrow(() -> new AssertionError("no pool for " + database(key) + " yet"));
+                .map(BackendPool::stats).orElse(new BackendPool.PoolStats(0, 0, 0, 0));
     }
 
     void update(java.util.function.UnaryOperator<Registry> change) {

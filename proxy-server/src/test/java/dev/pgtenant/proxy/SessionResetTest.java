@@ -59,8 +59,8 @@ class SessionResetTest {
     }
 
     static void awaitIdle(ProxyFixture proxy) {
-        Await.until(() -> proxy.pool("a").stats().idle() == 1, Duration.ofSeconds(10),
-                () -> "the connection did not return to the pool: " + proxy.pool("a").stats());
+        Await.until(() -> proxy.stats("a").idle() == 1, Duration.ofSeconds(10),
+                () -> "the connection did not return to the pool: " + proxy.stats("a"));
     }
 
     static int pid(Statement statement) throws SQLException {

@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -52,6 +54,8 @@ public final class RegistryFile {
             # Format: docs/registry.md. Edit with the pgtenant CLI, or by hand while no CLI write runs.
             """;
 
+    private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+
     private final Path path;
     private final ObjectMapper mapper;
 
@@ -75,6 +79,8 @@ public final class RegistryFile {
     public Registry load() {
         try {
             return toRegistry(mapper.readValue(Files.readAllBytes(path), Document.class));
+        } catch (RegistryException e) {
+            throw new RegistryException("registry file " + path + ": " + e.getMessage(), e);
         } catch (NoSuchFileException e) {
             return Registry.EMPTY;
         } catch (JsonProcessingException e) {
@@ -87,14 +93,20 @@ public final class RegistryFile {
 
     /** Applies {@code change} to the current registry under an exclusive lock and writes the result. */
     public Registry update(UnaryOperator<Registry> change) {
-        Path lockPath = path.resolveSibling(path.getFileName() + ".lock");
-        try (FileChannel lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        Path absolute = path.toAbsolutePath().normalize();
+        // A file lock guards against other processes only; threads of this one queue on a lock per file.
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(absolute, p -> new ReentrantLock());
+        local.lock();
+        try (FileChannel lockChannel = FileChannel.open(absolute.resolveSibling(absolute.getFileName() + ".lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockChannel.lock()) {
             Registry changed = change.apply(load());
             write(changed);
             return changed;
         } catch (IOException e) {
             throw new RegistryException("cannot update registry file " + path + ": " + e.getMessage(), e);
+        } finally {
+            local.unlock();
         }
     }
 

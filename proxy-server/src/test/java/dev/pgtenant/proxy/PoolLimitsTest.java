@@ -1,0 +1,88 @@
+package dev.pgtenant.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgtenant.testkit.Await;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Per-organization limits, the waiting queue and its timeout, and the shared per-server budget. */
+class PoolLimitsTest {
+
+    @Test
+    void aFullPoolMakesTheNextClientWaitThenFailWith53300() throws SQLException {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofMillis(500)), "a");
+             Connection holder = proxy.connect("a")) {
+            assertThat(holder.isValid(5)).isTrue();
+            assertThatThrownBy(() -> proxy.connect("a").close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("53300");
+                        assertThat(e.getMessage()).contains("no backend connection to " + proxy.database("a"));
+                    });
+        }
+    }
+
+    @Test
+    void aWaitingClientGetsTheConnectionWhenItIsReleased() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(20)), "a")) {
+            Connection holder = proxy.connect("a");
+            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+                try (Connection second = proxy.connect("a")) {
+                    return RoutingIntegrationTest.canary(second);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Await.until(() -> proxy.stats("a").waiting() == 1, Duration.ofSeconds(10), () -> "no waiter");
+            holder.close();
+            assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(proxy.orgId("a"));
+        }
+    }
+
+    @Test
+    void idleConnectionsOfOneOrganizationMakeRoomForAnother() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(5, 2, Duration.ofSeconds(10)), "a", "b")) {
+            try (Connection first = proxy.connect("a"); Connection second = proxy.connect("a")) {
+                assertThat(first.isValid(5) && second.isValid(5)).isTrue();
+            }
+            Await.until(() -> proxy.stats("a").idle() == 2, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+            try (Connection other = proxy.connect("b")) {
+                assertThat(RoutingIntegrationTest.canary(other)).isEqualTo(proxy.orgId("b"));
+                assertThat(proxy.stats("a").idle()).isEqualTo(1);
+                assertThat(proxy.server().pools().serverConnections(proxy.backend())).isLessThanOrEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void aNoisyOrganizationCannotStarveAnother() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(5, 2, Duration.ofSeconds(20)), "a", "b")) {
+            Connection a1 = proxy.connect("a");
+            Connection a2 = proxy.connect("a");
+            CompletableFuture<Connection> a3 = CompletableFuture.supplyAsync(() -> connect(proxy, "a"));
+            Await.until(() -> proxy.stats("a").waiting() == 1, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+            CompletableFuture<Connection> b1 = CompletableFuture.supplyAsync(() -> connect(proxy, "b"));
+            Await.until(() -> proxy.stats("b").waiting() == 1, Duration.ofSeconds(10), () -> "" + proxy.stats("b"));
+            a1.close();
+            Connection b = b1.get(20, TimeUnit.SECONDS);
+            assertThat(RoutingIntegrationTest.canary(b)).isEqualTo(proxy.orgId("b"));
+            assertThat(a3.isDone()).as("the noisy organization's extra client still waits").isFalse();
+            b.close();
+            a3.get(20, TimeUnit.SECONDS).close();
+            a2.close();
+        }
+    }
+
+    private static Connection connect(ProxyFixture proxy, String org) {
+        try {
+            return proxy.connect(org);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

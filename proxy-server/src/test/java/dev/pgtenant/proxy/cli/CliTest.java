@@ -1,0 +1,84 @@
+package dev.pgtenant.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.RegistryFile;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry commands end to end, as an operator runs them. */
+class CliTest {
+
+    @TempDir
+    Path directory;
+
+    record Result(int exitCode, String out, String err) {
+    }
+
+    private Result run(String stdin, String... args) {
+        InputStream originalIn = System.in;
+        PrintStream originalOut = System.out;
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = PgTenant.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setIn(originalIn);
+            System.setOut(originalOut);
+            System.setErr(originalErr);
+        }
+    }
+
+    @Test
+    void createOrganizationsAndUsersThenList() {
+        String registry = directory.resolve("registry.yaml").toString();
+        assertThat(run("backend-pw\n", "org", "create", "101", "--registry", registry, "--backend",
+                "postgresql://127.0.0.1:5432", "--backend-user", "org101_app", "--backend-password-stdin").exitCode()).isZero();
+        assertThat(run("", "org", "create", "102", "--registry", registry, "--backend-password-env", "ORG102_PW")
+                .exitCode()).isZero();
+        assertThat(run("alice-pw\n", "user", "add", "alice", "--org", "101", "--registry", registry, "--password-stdin")
+                .exitCode()).isZero();
+
+        Registry loaded = new RegistryFile(Path.of(registry)).load();
+        assertThat(loaded.organization("101").orElseThrow().backend().user()).isEqualTo("org101_app");
+        assertThat(loaded.organization("101").orElseThrow().database()).isEqualTo("orgdata_101");
+        assertThat(loaded.organization("101").orElseThrow().backend().password().resolve()).isEqualTo("backend-pw");
+        assertThat(loaded.organization("102").orElseThrow().backend().embedded()).isTrue();
+        assertThat(loaded.user("alice").orElseThrow().verifier().matches("alice-pw")).isTrue();
+
+        Result orgs = run("", "org", "list", "--registry", registry);
+        assertThat(orgs.out()).contains("101", "orgdata_101", "postgresql://127.0.0.1:5432", "org101_app", "102", "embedded");
+        Result users = run("", "user", "list", "--registry", registry, "--output", "json");
+        assertThat(users.out()).contains("\"name\" : \"alice\"", "\"org\" : \"101\"").doesNotContain("alice-pw");
+    }
+
+    @Test
+    void mistakesGiveOneLineErrorsAndExitCodes() {
+        String registry = directory.resolve("registry.yaml").toString();
+        Result badId = run("", "org", "create", "Not Valid", "--registry", registry, "--backend-password-env", "X");
+        assertThat(badId.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+        assertThat(badId.err().strip()).startsWith("pgtenant: organization id").doesNotContain("\n").doesNotContain("Exception");
+
+        Result unknownOrg = run("pw\n", "user", "add", "bob", "--org", "999", "--registry", registry, "--password-stdin");
+        assertThat(unknownOrg.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+        assertThat(unknownOrg.err()).contains("organization 999 does not exist");
+
+        run("", "org", "create", "5", "--registry", registry, "--backend-password-env", "X");
+        Result duplicate = run("", "org", "create", "5", "--registry", registry, "--backend-password-env", "X");
+        assertThat(duplicate.err()).contains("organization 5 already exists");
+
+        assertThat(run("", "org", "create", "--registry", registry).exitCode()).isEqualTo(2);
+    }
+}

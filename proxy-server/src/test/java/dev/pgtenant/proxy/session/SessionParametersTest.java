@@ -1,0 +1,68 @@
+package dev.pgtenant.proxy.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.message.startup.StartupMessage;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SessionParametersTest {
+
+    private static StartupMessage startup(String... pairs) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("user", "alice");
+        parameters.put("database", "app");
+        for (int i = 0; i < pairs.length; i += 2) {
+            parameters.put(pairs[i], pairs[i + 1]);
+        }
+        return new StartupMessage(parameters);
+    }
+
+    @Test
+    void runtimeParametersAndOptionsBecomeOneQuery() {
+        SessionParameters parameters = SessionParameters.from(startup("application_name", "it's psql",
+                "client_encoding", "UTF8", "options", "-c search_path=a,b --statement-timeout=5s -cwork_mem=4MB",
+                "_pq_.ext", "1"));
+        assertThat(parameters.values()).containsExactly(Map.entry("application_name", "it's psql"),
+                Map.entry("client_encoding", "UTF8"), Map.entry("search_path", "a,b"),
+                Map.entry("statement_timeout", "5s"), Map.entry("work_mem", "4MB"));
+        assertThat(parameters.toSql()).isEqualTo("SELECT pg_catalog.set_config('application_name', 'it''s psql', false), "
+                + "pg_catalog.set_config('client_encoding', 'UTF8', false), pg_catalog.set_config('search_path', 'a,b', false), "
+                + "pg_catalog.set_config('statement_timeout', '5s', false), pg_catalog.set_config('work_mem', '4MB', false)");
+    }
+
+    @Test
+    void escapedSpacesInOptions() {
+        assertThat(SessionParameters.parseOptions("-c application_name=my\\ app"))
+                .containsEntry("application_name", "my app");
+    }
+
+    @Test
+    void nothingToSet() {
+        assertThat(SessionParameters.from(startup()).toSql()).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-d 5", "-c", "-c noequals", "-c =x", "-c bad;name=1", "--=1"})
+    void unsupportedOptionsAreRefused(String options) {
+        assertThatThrownBy(() -> SessionParameters.from(startup("options", options)))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.sqlState().code()).isEqualTo("0A000"));
+    }
+
+    @Test
+    void replicationIsRefused() {
+        assertThatThrownBy(() -> SessionParameters.from(startup("replication", "database")))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("replication");
+    }
+
+    @Test
+    void injectionInParameterNamesIsRefused() {
+        assertThatThrownBy(() -> SessionParameters.from(startup("x'); DROP TABLE t; --", "1")))
+                .isInstanceOf(ProtocolException.class);
+    }
+}
