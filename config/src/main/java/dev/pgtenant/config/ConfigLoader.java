@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -97,9 +96,7 @@ public final class ConfigLoader {
     }
 
     private void applyEnvironment(ObjectNode target, JsonNode defaults, String prefix) {
-        Iterator<Map.Entry<String, JsonNode>> fields = defaults.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : defaults.properties()) {
             String name = prefix + "_" + upperSnake(field.getKey());
             if (field.getValue().isObject()) {
                 JsonNode existing = target.get(field.getKey());
@@ -160,7 +157,7 @@ public final class ConfigLoader {
     }
 
     private static void collect(JsonNode node, String prefix, List<String> names) {
-        node.fields().forEachRemaining(field -> {
+        node.properties().forEach(field -> {
             String name = prefix + "_" + upperSnake(field.getKey());
             if (field.getValue().isObject()) {
                 collect(field.getValue(), name, names);

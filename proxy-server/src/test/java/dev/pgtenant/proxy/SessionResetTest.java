@@ -73,4 +73,25 @@ class SessionResetTest {
             return rows.getString(1);
         }
     }
+
+    @Test
+    void aClientThatLeavesInTheMiddleOfCopyDoesNotReturnItsConnection() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(10)), "a")) {
+            int firstPid;
+            Connection first = proxy.connect("a");
+            try (Statement statement = first.createStatement()) {
+                firstPid = pid(statement);
+            }
+            org.postgresql.copy.CopyIn copy = first.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                    .copyIn("COPY canary FROM STDIN");
+            byte[] rows = "half\nway\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            copy.writeToCopy(rows, 0, rows.length);
+            copy.flushCopy();
+            first.abort(Runnable::run);
+            try (Connection second = proxy.connect("a"); Statement statement = second.createStatement()) {
+                assertThat(pid(statement)).isNotEqualTo(firstPid);
+                assertThat(single(statement, "SELECT count(*) FROM canary")).isEqualTo("1");
+            }
+        }
+    }
 }

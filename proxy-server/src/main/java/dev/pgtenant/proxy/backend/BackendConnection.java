@@ -47,8 +47,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private volatile long lastReleasedNanos = createdNanos;
     private Channel channel;
     private BackendKeyData key;
-    private TransactionStatus status = TransactionStatus.IDLE;
-    private BackendUser user;
+    private volatile TransactionStatus status = TransactionStatus.IDLE;
+    private volatile BackendUser user;
     private String closeReason;
 
     public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork) {
