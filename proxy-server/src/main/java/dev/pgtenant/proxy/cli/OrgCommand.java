@@ -4,9 +4,9 @@ import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Names;
 import dev.pgtenant.config.registry.Organization;
+import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.config.registry.Secret;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -89,26 +89,12 @@ final class OrgCommand {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List organizations.")
-    static final class ListOrgs implements Callable<Integer> {
-
-        @Mixin
-        RegistryOption registry;
-
-        @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
-        String output;
-
+    static final class ListOrgs extends ListCommand {
         @Override
-        public Integer call() throws Exception {
-            List<Map<String, Object>> rows = registry.file().load().organizations().stream().map(org -> {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("id", org.id());
-                row.put("database", org.database());
-                row.put("backend", org.backend().embedded() ? "embedded" : org.backend().server().toString());
-                row.put("backendUser", org.backend().user());
-                return row;
-            }).toList();
-            Output.print(output, rows, List.of("id", "database", "backend", "backendUser"));
-            return 0;
+        List<Map<String, Object>> rows(Registry registry) {
+            return registry.organizations().stream().map(org -> row("id", org.id(), "database", org.database(),
+                    "backend", org.backend().embedded() ? "embedded" : org.backend().server().toString(),
+                    "backendUser", org.backend().user())).toList();
         }
     }
 }

@@ -1,10 +1,10 @@
 package dev.pgtenant.proxy.cli;
 
 import dev.pgtenant.config.registry.Names;
+import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.auth.ScramVerifier;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,27 +59,12 @@ final class UserCommand {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List users.")
-    static final class ListUsers implements Callable<Integer> {
-
-        @Mixin
-        RegistryOption registry;
-
-        @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
-        String output;
-
+    static final class ListUsers extends ListCommand {
         @Override
-        public Integer call() throws Exception {
-            List<Map<String, Object>> rows = registry.file().load().users().stream().map(user -> {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("name", user.name());
-                row.put("org", user.org());
-                row.put("orgs", String.join(",", user.orgs()));
-                row.put("databases", String.join(",", user.databases()));
-                row.put("admin", user.admin());
-                return row;
-            }).toList();
-            Output.print(output, rows, List.of("name", "org", "orgs", "databases", "admin"));
-            return 0;
+        List<Map<String, Object>> rows(Registry registry) {
+            return registry.users().stream().map(user -> row("name", user.name(), "org", user.org(),
+                    "orgs", String.join(",", user.orgs()), "databases", String.join(",", user.databases()),
+                    "admin", user.admin())).toList();
         }
     }
 }
