@@ -3,22 +3,20 @@ package dev.pgtenant.config;
 import java.time.Duration;
 
 /**
- * Backend pool limits. Each organization database (with its backend role) has its own pool of at
- * most {@code maxSize} connections; all pools on one backend server share
+ * Backend pool limits and the pooling mode. Each organization database (with its backend role) has
+ * its own pool of at most {@code maxSize} connections; all pools on one backend server share
  * {@code maxServerConnections}.
  */
 public record PoolSettings(String mode, Integer maxSize, Integer minIdle, Duration idleTimeout, Duration maxLifetime,
                            Duration acquireTimeout, Integer maxServerConnections, Duration connectTimeout,
-                           String resetQuery) {
+                           String resetQuery, Integer maxPreparedStatements, Integer maxClientStatements,
+                           Boolean pinSessionState) {
 
-    public static final PoolSettings DEFAULTS = new PoolSettings("session", 20, 0, Duration.ofMinutes(10),
-            Duration.ofHours(1), Duration.ofSeconds(30), 90, Duration.ofSeconds(10), "DISCARD ALL");
+    public static final PoolSettings DEFAULTS = new PoolSettings(null, null, null, null, null, null, null, null, null,
+            null, null, null);
 
     public PoolSettings {
-        mode = mode == null ? "session" : mode;
-        if (!mode.equals("session")) {
-            throw new ConfigException("pool.mode \"" + mode + "\" is not supported; use session");
-        }
+        mode = mode == null ? "session" : PoolMode.parse(mode, "pool.mode").name().toLowerCase(java.util.Locale.ROOT);
         maxSize = positive(maxSize == null ? 20 : maxSize, "pool.maxSize");
         minIdle = minIdle == null ? 0 : minIdle;
         if (minIdle < 0 || minIdle > maxSize) {
@@ -30,6 +28,22 @@ public record PoolSettings(String mode, Integer maxSize, Integer minIdle, Durati
         maxServerConnections = positive(maxServerConnections == null ? 90 : maxServerConnections, "pool.maxServerConnections");
         connectTimeout = connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout;
         resetQuery = resetQuery == null ? "DISCARD ALL" : resetQuery;
+        maxPreparedStatements = positive(maxPreparedStatements == null ? 500 : maxPreparedStatements,
+                "pool.maxPreparedStatements");
+        maxClientStatements = positive(maxClientStatements == null ? 5000 : maxClientStatements,
+                "pool.maxClientStatements");
+        pinSessionState = pinSessionState == null || pinSessionState;
+    }
+
+    public PoolMode poolMode() {
+        return PoolMode.parse(mode, "pool.mode");
+    }
+
+    /** The same settings with another default mode. */
+    public PoolSettings withMode(PoolMode value) {
+        return new PoolSettings(value.name().toLowerCase(java.util.Locale.ROOT), maxSize, minIdle, idleTimeout,
+                maxLifetime, acquireTimeout, maxServerConnections, connectTimeout, resetQuery, maxPreparedStatements,
+                maxClientStatements, pinSessionState);
     }
 
     private static int positive(int value, String key) {

@@ -58,7 +58,7 @@ final class ProxyFixture implements AutoCloseable {
 
     static PoolSettings pool(int maxSize, int maxServerConnections, Duration acquireTimeout) {
         return new PoolSettings("session", maxSize, 0, Duration.ofMinutes(10), Duration.ofHours(1), acquireTimeout,
-                maxServerConnections, Duration.ofSeconds(5), "DISCARD ALL");
+                maxServerConnections, Duration.ofSeconds(5), "DISCARD ALL", null, null, null);
     }
 
     String orgId(String key) {

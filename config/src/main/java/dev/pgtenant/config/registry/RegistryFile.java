@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.pgtenant.config.ConfigException;
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.protocol.auth.ScramVerifier;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -38,11 +40,13 @@ public final class RegistryFile {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record OrganizationEntry(String id, String database, String backend, String backendUser, Secret backendPassword) {
+    record OrganizationEntry(String id, String database, String backend, String backendUser, Secret backendPassword,
+                             String poolMode) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    record UserEntry(String name, String verifier, String org, List<String> orgs, List<String> databases, Boolean admin) {
+    record UserEntry(String name, String verifier, String org, List<String> orgs, List<String> databases, Boolean admin,
+                     String poolMode) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -133,7 +137,7 @@ public final class RegistryFile {
             String id = Names.requireOrgId(entry.id());
             String database = entry.database() == null ? Names.defaultDatabase(id) : entry.database();
             BackendLogin login = login(entry.backend(), database, entry.backendUser(), entry.backendPassword());
-            if (organizations.put(id, new Organization(id, login)) != null) {
+            if (organizations.put(id, new Organization(id, login, poolMode(entry.poolMode(), "organization " + id))) != null) {
                 throw new RegistryException("organization " + id + " is listed twice");
             }
         }
@@ -149,7 +153,8 @@ public final class RegistryFile {
                 throw new RegistryException("user " + entry.name() + ": " + e.getMessage(), e);
             }
             User user = new User(entry.name(), verifier, entry.org(), Set.copyOf(orEmpty(entry.orgs())),
-                    Set.copyOf(orEmpty(entry.databases())), Boolean.TRUE.equals(entry.admin()));
+                    Set.copyOf(orEmpty(entry.databases())), Boolean.TRUE.equals(entry.admin()),
+                    poolMode(entry.poolMode(), "user " + entry.name()));
             if (users.put(user.name(), user) != null) {
                 throw new RegistryException("user " + user.name() + " is listed twice");
             }
@@ -174,17 +179,30 @@ public final class RegistryFile {
     private static Document toDocument(Registry registry) {
         List<OrganizationEntry> organizations = registry.organizations().stream()
                 .map(org -> new OrganizationEntry(org.id(), org.database(), address(org.backend()),
-                        org.backend().user(), org.backend().password()))
+                        org.backend().user(), org.backend().password(), modeName(org.poolMode())))
                 .toList();
         List<UserEntry> users = registry.users().stream()
                 .map(user -> new UserEntry(user.name(), user.verifier().format(), user.org(),
-                        List.copyOf(user.orgs()), List.copyOf(user.databases()), user.admin() ? Boolean.TRUE : null))
+                        List.copyOf(user.orgs()), List.copyOf(user.databases()), user.admin() ? Boolean.TRUE : null,
+                        modeName(user.poolMode())))
                 .toList();
         List<SharedDatabaseEntry> shared = registry.sharedDatabases().stream()
                 .map(db -> new SharedDatabaseEntry(db.name(), db.backend().database(), address(db.backend()),
                         db.backend().user(), db.backend().password()))
                 .toList();
         return new Document(organizations, users, shared);
+    }
+
+    private static PoolMode poolMode(String text, String owner) {
+        try {
+            return text == null ? null : PoolMode.parse(text, owner + " poolMode");
+        } catch (ConfigException e) {
+            throw new RegistryException(e.getMessage(), e);
+        }
+    }
+
+    private static String modeName(PoolMode mode) {
+        return mode == null ? null : mode.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String address(BackendLogin login) {

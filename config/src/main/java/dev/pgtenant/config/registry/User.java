@@ -1,5 +1,6 @@
 package dev.pgtenant.config.registry;
 
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.protocol.auth.ScramVerifier;
 import java.util.Objects;
 import java.util.Set;
@@ -8,10 +9,15 @@ import java.util.Collections;
 
 /**
  * A login known to the proxy: a SCRAM verifier (never a password), a home organization, and the
- * extra organizations and shared databases it is granted.
+ * extra organizations and shared databases it is granted. {@code poolMode}, when set, overrides the
+ * organization's and the configured pool mode for this user.
  */
 public record User(String name, ScramVerifier verifier, String org, Set<String> orgs, Set<String> databases,
-                   boolean admin) {
+                   boolean admin, PoolMode poolMode) {
+
+    public User(String name, ScramVerifier verifier, String org, Set<String> orgs, Set<String> databases, boolean admin) {
+        this(name, verifier, org, orgs, databases, admin, null);
+    }
 
     public User {
         Names.requireUser(name);

@@ -7,6 +7,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import java.util.concurrent.CompletableFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -29,7 +30,9 @@ public final class BackendCanceller {
         this.connectTimeout = connectTimeout;
     }
 
-    public void cancel(BackendAddress server, BackendKeyData key) {
+    /** Sends the request; the future completes once the backend has closed the cancel connection. */
+    public CompletableFuture<Void> cancel(BackendAddress server, BackendKeyData key) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         new Bootstrap().group(loops).channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
@@ -38,11 +41,14 @@ public final class BackendCanceller {
                     if (!connected.isSuccess()) {
                         log.warn("could not forward a cancel request to {}:{}: {}", server.host(), server.port(),
                                 connected.cause().getMessage());
+                        done.complete(null);
                         return;
                     }
+                    connected.channel().closeFuture().addListener(closed -> done.complete(null));
                     ByteBuf packet = connected.channel().alloc().buffer(CancelRequest.LENGTH);
                     new CancelRequest(key.processId(), key.secretKey()).encode(packet);
-                    connected.channel().writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+                    connected.channel().writeAndFlush(packet);
                 });
+        return done;
     }
 }

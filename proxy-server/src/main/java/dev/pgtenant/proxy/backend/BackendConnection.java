@@ -14,6 +14,7 @@ import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
 import dev.pgtenant.protocol.message.frontend.FrontendMessage;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
+import dev.pgtenant.proxy.transaction.BackendStatements;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -25,6 +26,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +47,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final Executor blockingWork;
     private final CompletableFuture<BackendConnection> ready = new CompletableFuture<>();
     private final Map<String, String> parameters = new LinkedHashMap<>();
+    private final Map<String, String> appliedSettings = new LinkedHashMap<>();
+    private final BackendStatements statements;
     private final long createdNanos = System.nanoTime();
     private volatile long lastReleasedNanos = createdNanos;
     private Channel channel;
@@ -50,11 +56,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private volatile TransactionStatus status = TransactionStatus.IDLE;
     private volatile BackendUser user;
     private String closeReason;
+    private boolean closed;
+    private ScheduledFuture<?> loginTimeout;
+    private final Duration loginTimeoutDuration;
 
-    public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork) {
+    public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork, Duration loginTimeout,
+                             int maxPreparedStatements) {
+        this.statements = new BackendStatements(maxPreparedStatements);
         this.target = target;
         this.login = login;
         this.blockingWork = blockingWork;
+        this.loginTimeoutDuration = loginTimeout;
     }
 
     /** Completes once logged in and ready for queries; fails with a ProtocolException saying why not. */
@@ -84,6 +96,25 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return status;
     }
 
+    /**
+     * Settings the proxy applied for the client now using this connection, beyond the ones the
+     * server reports; compared with the next client's to apply only what differs.
+     */
+    public Map<String, String> appliedSettings() {
+        return appliedSettings;
+    }
+
+    /** The statements prepared on this connection by transaction-mode sessions. */
+    public BackendStatements statements() {
+        return statements;
+    }
+
+    /** The reset query ran: settings are back to the server's defaults and no statement is prepared. */
+    public void resetDone() {
+        appliedSettings.clear();
+        statements.clear();
+    }
+
     public long createdNanos() {
         return createdNanos;
     }
@@ -100,9 +131,29 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return channel != null && channel.isActive();
     }
 
-    /** Hands the connection's messages to {@code next}; {@code null} while it sits in the pool. */
+    /**
+     * Hands the connection's messages to {@code next}; {@code null} while it sits in the pool. Call on
+     * the connection's event loop. Reading is switched back on, since a previous user may have paused
+     * it for back-pressure; a user that arrives after the connection died is told at once.
+     */
     public void setUser(BackendUser next) {
         this.user = next;
+        if (channel != null) {
+            channel.config().setAutoRead(true);
+        }
+        if (next != null && closed) {
+            this.user = null;
+            next.backendClosed(closeReason != null ? closeReason : "the backend closed the connection");
+        }
+    }
+
+    /** Runs {@code task} on the connection's event loop: where its user may be changed. */
+    public void onLoop(Runnable task) {
+        if (channel.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            channel.eventLoop().execute(task);
+        }
     }
 
     public BackendUser user() {
@@ -148,6 +199,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         ByteBuf buf = ctx.alloc().buffer();
         new StartupMessage(startup).encode(buf);
         ctx.writeAndFlush(buf);
+        loginTimeout = ctx.executor().schedule(() -> failLogin(new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION,
+                "the backend did not complete the login within " + loginTimeoutDuration.toSeconds() + "s")),
+                loginTimeoutDuration.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -163,10 +217,15 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         byte type = frame.type();
         if (type == 'Z') {
-            TransactionStatus reported = TransactionStatus.valueOf(frame.content().getByte(frame.content().readerIndex() + 5));
-            if (reported != null) {
-                status = reported;
+            ByteBuf content = frame.content();
+            TransactionStatus reported = content.readableBytes() == Frame.HEADER_LENGTH + 1
+                    ? TransactionStatus.valueOf(content.getByte(content.readerIndex() + Frame.HEADER_LENGTH)) : null;
+            if (reported == null) {
+                frame.release();
+                close("malformed ReadyForQuery from the backend");
+                return;
             }
+            status = reported;
         } else if (type == 'S') {
             recordParameter(frame);
         }
@@ -202,6 +261,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+        }
         String reason = closeReason != null ? closeReason : "the backend closed the connection";
         if (closeReason == null) {
             log.info("backend connection to {} ended: {}", target.describe(), reason);
@@ -251,6 +314,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             key = backendKey;
         } else if (message instanceof ReadyForQuery ready) {
             status = ready.status();
+            loginTimeout.cancel(false);
             this.ready.complete(this);
         }
     }

@@ -23,9 +23,11 @@ public final class BackendConnector {
     private final Executor blockingWork;
     private final Duration connectTimeout;
     private final int maxMessageSize;
+    private final int maxPreparedStatements;
 
     public BackendConnector(EventLoopGroup loops, Class<? extends Channel> channelType, Executor blockingWork,
-                            Duration connectTimeout, int maxMessageSize) {
+                            Duration connectTimeout, int maxMessageSize, int maxPreparedStatements) {
+        this.maxPreparedStatements = maxPreparedStatements;
         this.loops = loops;
         this.channelType = channelType;
         this.blockingWork = blockingWork;
@@ -44,7 +46,7 @@ public final class BackendConnector {
     public CompletableFuture<BackendConnection> connect(BackendTarget target, BackendCredentials credentials) {
         ClientLogin login = ClientLogin.of(target.user(), credentials.password(), credentials.scram(),
                 ScramClientExchange.DEFAULT_MAX_ITERATIONS);
-        BackendConnection connection = new BackendConnection(target, login, blockingWork);
+        BackendConnection connection = new BackendConnection(target, login, blockingWork, connectTimeout, maxPreparedStatements);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loops)
                 .channel(channelType)

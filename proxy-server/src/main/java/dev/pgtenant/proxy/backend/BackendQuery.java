@@ -6,7 +6,10 @@ import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.frontend.Query;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,16 +27,24 @@ public final class BackendQuery implements BackendUser {
         this.connection = connection;
     }
 
-    /** Runs {@code sql}; the future completes on the backend's event loop. */
-    public static CompletableFuture<Optional<ErrorResponse>> run(BackendConnection connection, String sql) {
+    /**
+     * Runs {@code sql}; the future completes on the backend's event loop. A backend that does not
+     * answer within {@code timeout} has its connection closed, which fails the future.
+     */
+    public static CompletableFuture<Optional<ErrorResponse>> run(BackendConnection connection, String sql,
+                                                                 Duration timeout) {
         BackendQuery query = new BackendQuery(connection);
-        connection.channel().eventLoop().execute(() -> {
+        connection.onLoop(() -> {
             if (!connection.isOpen()) {
                 query.done.completeExceptionally(closed("the backend connection is closed"));
                 return;
             }
             connection.setUser(query);
             connection.send(new Query(sql));
+            ScheduledFuture<?> deadline = connection.channel().eventLoop().schedule(
+                    () -> connection.close("no answer to an internal query within " + timeout.toSeconds() + "s"),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
+            query.done.whenComplete((result, failure) -> deadline.cancel(false));
         });
         return query.done;
     }

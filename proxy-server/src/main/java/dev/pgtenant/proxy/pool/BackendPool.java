@@ -3,9 +3,11 @@ package dev.pgtenant.proxy.pool;
 import dev.pgtenant.config.PoolSettings;
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendConnector;
 import dev.pgtenant.proxy.backend.BackendCredentials;
+import dev.pgtenant.proxy.backend.BackendQuery;
 import dev.pgtenant.proxy.backend.BackendTarget;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
@@ -36,6 +38,7 @@ public final class BackendPool {
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
     private final Map<BackendConnection, Slot> connections = new IdentityHashMap<>();
+    private final java.util.Set<BackendConnection> evicted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private int opening;
     private BackendCredentials credentials;
     private String credentialsPassword;
@@ -51,15 +54,33 @@ public final class BackendPool {
         return target;
     }
 
-    /** Asks for a connection; {@code callback} runs on {@code loop} with a connection or a 53300/08001 error. */
-    public void acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
+    /**
+     * Asks for a connection; {@code callback} runs on {@code loop} with a connection or a 53300/08001
+     * error. An idle connection on the caller's own event loop is preferred. The returned ticket
+     * withdraws the request with {@link #cancel}.
+     */
+    public Object acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
         PoolWaiter waiter = new PoolWaiter(loop, callback);
-        synchronized (server) {
-            waiters.add(waiter);
-        }
         long timeoutMillis = settings.acquireTimeout().toMillis();
         waiter.timeout(loop.schedule(() -> expire(waiter), timeoutMillis, TimeUnit.MILLISECONDS));
+        synchronized (server) {
+            waiters.add(waiter);
+            server.waitingIn(this);
+        }
         server.dispatch();
+        return waiter;
+    }
+
+    /** Withdraws a request whose client has gone; a connection already on its way is released by the client. */
+    public void cancel(Object ticket) {
+        PoolWaiter waiter = (PoolWaiter) ticket;
+        boolean removed;
+        synchronized (server) {
+            removed = waiters.remove(waiter);
+        }
+        if (removed) {
+            waiter.cancelTimeout();
+        }
     }
 
     /** Takes back a connection that is clean and idle (ReadyForQuery said idle, reset ran). */
@@ -71,9 +92,9 @@ public final class BackendPool {
             }
             long age = System.nanoTime() - connection.createdNanos();
             BackendPool starved = server.starvedPoolLocked(this);
-            if (!connection.isOpen()) {
+            if (!connection.isOpen() || connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
                 forgetLocked(connection);
-                action = () -> { };
+                action = () -> connection.close("returned to the pool in a state that is not idle");
             } else if (age > settings.maxLifetime().toNanos()) {
                 forgetLocked(connection);
                 action = () -> connection.close("reached its maximum lifetime of " + settings.maxLifetime());
@@ -94,6 +115,27 @@ public final class BackendPool {
         }
         action.run();
         server.dispatch();
+    }
+
+    /**
+     * Takes back a connection whose session state may be dirty: runs the reset query (DISCARD ALL
+     * unless configured otherwise) and releases it if that succeeds and the backend is idle,
+     * otherwise closes it.
+     */
+    public void resetAndRelease(BackendConnection connection) {
+        String reset = settings.resetQuery();
+        if (reset.isBlank()) {
+            release(connection);
+            return;
+        }
+        BackendQuery.run(connection, reset, settings.connectTimeout()).whenComplete((error, failure) -> {
+            if (failure != null || error.isPresent()) {
+                discard(connection, "the reset query failed: " + (failure != null ? failure.getMessage() : error.get().message()));
+            } else {
+                connection.resetDone();
+                release(connection);
+            }
+        });
     }
 
     /** Closes a connection that cannot be reused (dirty, broken) and frees its slot. */
@@ -175,26 +217,46 @@ public final class BackendPool {
         return waiters.size() > opening && totalLocked() < settings.maxSize();
     }
 
+    boolean hasWaitersLocked() {
+        return !waiters.isEmpty();
+    }
+
     void handOutIdleLocked(List<Runnable> actions) {
         while (!waiters.isEmpty() && !idle.isEmpty()) {
-            BackendConnection connection = idle.pollLast();
+            PoolWaiter waiter = waiters.poll();
+            BackendConnection connection = takeIdleLocked(waiter);
             if (!connection.isOpen()) {
+                waiters.addFirst(waiter);
                 forgetLocked(connection);
                 continue;
             }
             connections.put(connection, Slot.ACTIVE);
-            PoolWaiter waiter = waiters.poll();
             actions.add(() -> waiter.deliver(connection));
         }
     }
 
-    boolean evictOldestIdleLocked(String reason, List<Runnable> actions) {
+    /** The most recently used idle connection on the waiter's event loop, else the most recently used. */
+    private BackendConnection takeIdleLocked(PoolWaiter waiter) {
+        Iterator<BackendConnection> newestFirst = idle.descendingIterator();
+        while (newestFirst.hasNext()) {
+            BackendConnection candidate = newestFirst.next();
+            if (candidate.channel().eventLoop() == waiter.loop()) {
+                newestFirst.remove();
+                return candidate;
+            }
+        }
+        return idle.pollLast();
+    }
+
+    /** Closes this pool's oldest idle connection to free a server slot for another organization. */
+    boolean evictOldestIdleLocked(List<Runnable> actions) {
         BackendConnection oldest = idle.pollFirst();
         if (oldest == null) {
             return false;
         }
         forgetLocked(oldest);
-        actions.add(() -> oldest.close(reason));
+        evicted.add(oldest);
+        actions.add(() -> oldest.close("closed to make room for another organization's client"));
         return true;
     }
 
@@ -219,7 +281,7 @@ public final class BackendPool {
                 opened(null, error instanceof ProtocolException p ? p
                         : new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, error.getMessage(), error));
             } else {
-                connection.channel().closeFuture().addListener(f -> closedByItself(connection));
+                connection.channel().closeFuture().addListener(f -> closed(connection));
                 opened(connection, null);
             }
         });
@@ -230,7 +292,7 @@ public final class BackendPool {
         synchronized (server) {
             opening--;
             if (connection == null) {
-                server.closed();
+                server.closed(false);
                 failed = waiters.poll();
             } else {
                 connections.put(connection, Slot.IDLE);
@@ -247,18 +309,19 @@ public final class BackendPool {
         server.dispatch();
     }
 
-    private void closedByItself(BackendConnection connection) {
-        boolean wasIdle;
+    /**
+     * The socket is closed: only now is its slot in the server budget free, so the proxy never holds
+     * more connections than the budget, even for a moment.
+     */
+    private void closed(BackendConnection connection) {
         synchronized (server) {
-            wasIdle = connections.get(connection) == Slot.IDLE;
-            if (wasIdle) {
+            if (connections.get(connection) == Slot.IDLE) {
                 idle.remove(connection);
-                forgetLocked(connection);
             }
+            connections.remove(connection);
+            server.closed(evicted.remove(connection));
         }
-        if (wasIdle) {
-            server.dispatch();
-        }
+        server.dispatch();
     }
 
     private void expire(PoolWaiter waiter) {
@@ -276,10 +339,9 @@ public final class BackendPool {
         }
     }
 
+    /** Stops counting a connection in this pool; the server budget is freed when its socket closes. */
     private void forgetLocked(BackendConnection connection) {
-        if (connections.remove(connection) != null) {
-            server.closed();
-        }
+        connections.remove(connection);
     }
 
     private synchronized BackendCredentials credentials() {

@@ -17,7 +17,10 @@ final class BackendServer {
     private final BackendAddress address;
     private final int maxConnections;
     private final List<BackendPool> pools = new ArrayList<>();
+    /** Pools that have had waiting clients since the last dispatch: the only ones dispatch looks at. */
+    private final java.util.Set<BackendPool> waiting = new java.util.LinkedHashSet<>();
     private int total;
+    private int evicting;
 
     BackendServer(BackendAddress address, int maxConnections) {
         this.address = address;
@@ -46,9 +49,17 @@ final class BackendServer {
         total++;
     }
 
-    /** Called with the monitor held. */
-    void closed() {
+    /** Called with the monitor held, once a connection's socket has closed. */
+    void closed(boolean evicted) {
         total--;
+        if (evicted) {
+            evicting--;
+        }
+    }
+
+    /** Called with the monitor held, when a client starts waiting in {@code pool}. */
+    void waitingIn(BackendPool pool) {
+        waiting.add(pool);
     }
 
     /** Called with the monitor held. */
@@ -64,14 +75,19 @@ final class BackendServer {
     void dispatch() {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
-            List<BackendPool> byLoad = new ArrayList<>(pools);
+            waiting.removeIf(pool -> !pool.hasWaitersLocked());
+            List<BackendPool> byLoad = new ArrayList<>(waiting);
             byLoad.sort(Comparator.comparingInt(BackendPool::totalLocked));
             for (BackendPool pool : byLoad) {
                 pool.handOutIdleLocked(actions);
             }
             for (BackendPool pool : byLoad) {
                 while (pool.needsConnectionLocked()) {
-                    if (!hasRoom() && !evictIdleLocked(pool, actions)) {
+                    if (!hasRoom()) {
+                        // The slot frees when the evicted socket has closed; that close dispatches again.
+                        if (evicting == 0 && evictIdleLocked(pool, actions)) {
+                            evicting++;
+                        }
                         break;
                     }
                     pool.openLocked(actions);
@@ -84,7 +100,7 @@ final class BackendServer {
     /** A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting. */
     BackendPool starvedPoolLocked(BackendPool releasing) {
         BackendPool starved = null;
-        for (BackendPool pool : pools) {
+        for (BackendPool pool : waiting) {
             if (pool != releasing && pool.needsConnectionLocked()
                     && (starved == null || pool.totalLocked() < starved.totalLocked())) {
                 starved = pool;
@@ -102,8 +118,7 @@ final class BackendServer {
                 richest = pool;
             }
         }
-        return richest != null && richest.evictOldestIdleLocked("closed to make room for a client of "
-                + needy.target().database(), actions);
+        return richest != null && richest.evictOldestIdleLocked(actions);
     }
 
     synchronized List<BackendPool> pools() {

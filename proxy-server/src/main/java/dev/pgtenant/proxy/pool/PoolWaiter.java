@@ -44,7 +44,7 @@ final class PoolWaiter {
         loop.execute(() -> callback.accept(null, problem));
     }
 
-    private void cancelTimeout() {
+    void cancelTimeout() {
         if (timeout != null) {
             timeout.cancel(false);
         }

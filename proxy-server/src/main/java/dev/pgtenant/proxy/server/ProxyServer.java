@@ -68,7 +68,7 @@ public final class ProxyServer implements AutoCloseable {
             return thread;
         });
         BackendConnector connector = new BackendConnector(loops, clientType, blockingWork,
-                config.pool().connectTimeout(), config.maxMessageSize());
+                config.pool().connectTimeout(), config.maxMessageSize(), config.pool().maxPreparedStatements());
         pools = new Pools(config.pool(), connector, loops.next());
         context = new ProxyContext(config, registry, pools,
                 new BackendCanceller(loops, clientType, config.pool().connectTimeout()), embeddedBackend);
@@ -111,6 +111,10 @@ public final class ProxyServer implements AutoCloseable {
 
     public Pools pools() {
         return pools;
+    }
+
+    public dev.pgtenant.proxy.transaction.StatementCounters statementCounters() {
+        return context.statementCounters();
     }
 
     /** Blocks until the server channel closes. */

@@ -1,5 +1,6 @@
 package dev.pgtenant.proxy.session;
 
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.User;
@@ -23,12 +24,14 @@ import dev.pgtenant.protocol.message.frontend.FrontendMessages.AuthResponseKind;
 import dev.pgtenant.protocol.message.frontend.SaslInitialResponse;
 import dev.pgtenant.protocol.message.frontend.SaslResponse;
 import dev.pgtenant.protocol.message.startup.CancelRequest;
+import dev.pgtenant.protocol.message.startup.GssEncRequest;
+import dev.pgtenant.protocol.message.startup.SslRequest;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendQuery;
-import dev.pgtenant.proxy.backend.BackendUser;
 import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.proxy.routing.RoutingDecision;
+import dev.pgtenant.proxy.transaction.TransactionRelay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -37,34 +40,32 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection, from its first byte to its close: startup, SCRAM authentication against
- * the registry, routing, waiting for a pooled backend connection, then relaying messages both ways
- * as whole frames. In session mode the client keeps its backend connection until it leaves; the
- * connection goes back to the pool only if the session ended idle and the reset succeeded.
+ * the registry, routing, a first backend connection (which tells the client the server's
+ * parameters), then a {@link Relay} for the pool mode that carries the traffic.
  */
-public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendUser {
+public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
     /** Before authentication a client has no business sending large messages. */
     private static final int MAX_AUTH_MESSAGE_SIZE = 8192;
-    /** Messages a client may send before its backend is ready are held, up to this many bytes. */
+    /** Messages a client may send before its session is ready are held, up to this many bytes. */
     private static final int MAX_PENDING_BYTES = 1024 * 1024;
 
     private enum State { STARTUP, AUTHENTICATING, CONNECTING, ACTIVE, CLOSED }
 
     private final ProxyContext context;
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
-    private final AtomicInteger awaitingReady = new AtomicInteger();
     private ChannelHandlerContext ctx;
     private State state = State.STARTUP;
     private StartupMessage startup;
@@ -72,17 +73,66 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScramServerExchange scram;
     private boolean saslStarted;
     private String destination;
+    private PoolMode mode;
     private BackendPool pool;
-    private volatile BackendConnection backend;
+    private Object poolTicket;
+    private volatile Relay relay;
     private BackendKeyData proxyKey;
     private ScheduledFuture<?> authenticationTimeout;
     private int pendingBytes;
-    private boolean unsyncedExtendedQuery;
     private String closeReason;
 
     public ClientSession(ProxyContext context) {
         this.context = context;
     }
+
+    // ---- what relays use ----
+
+    public Channel channel() {
+        return ctx.channel();
+    }
+
+    public EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    public ProxyContext context() {
+        return context;
+    }
+
+    /** Where the session goes, for messages: "organization 101". */
+    public String destination() {
+        return destination;
+    }
+
+    /** Who this is, for logs: user, address and destination. */
+    public String describe() {
+        return describeClient();
+    }
+
+    /** Sends a FATAL error and closes; the first reason is the one logged. */
+    public void fatal(SqlState sqlState, String message) {
+        fatal(sqlState.code(), message);
+    }
+
+    public void fatal(String sqlState, String message) {
+        if (state == State.CLOSED || closeReason != null) {
+            return;
+        }
+        closeReason = message + " (SQLSTATE " + sqlState + ")";
+        ByteBuf buf = ctx.alloc().buffer();
+        ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null).encode(buf);
+        ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    public void close(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        ctx.close();
+    }
+
+    // ---- channel events ----
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -104,8 +154,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             switch (state) {
                 case STARTUP -> onStartupPacket(msg);
                 case AUTHENTICATING -> onAuthenticationMessage((Frame) msg);
-                case CONNECTING -> holdUntilConnected((Frame) msg);
-                case ACTIVE -> relayToBackend((Frame) msg);
+                case CONNECTING -> holdUntilReady((Frame) msg);
+                case ACTIVE -> relay.clientFrame((Frame) msg);
                 default -> ReferenceCountUtil.release(msg);
             }
         } catch (ProtocolException e) {
@@ -115,17 +165,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        BackendConnection current = backend;
+        Relay current = relay;
         if (state == State.ACTIVE && current != null) {
-            current.flush();
+            current.clientReadComplete();
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        BackendConnection current = backend;
+        Relay current = relay;
         if (current != null) {
-            current.channel().config().setAutoRead(ctx.channel().isWritable());
+            current.clientWritabilityChanged();
         }
     }
 
@@ -146,30 +196,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         if (closeReason == null) {
             closeReason = state == State.ACTIVE || state == State.CONNECTING ? "the client disconnected"
-                    : "the client disconnected during " + state.name().toLowerCase();
+                    : "the client disconnected during " + state.name().toLowerCase(java.util.Locale.ROOT);
         }
         log.info("session of {} ended: {}", describeClient(), closeReason);
-        State ended = state;
         state = State.CLOSED;
         cancelAuthenticationTimeout();
         pending.forEach(Frame::release);
         pending.clear();
+        if (poolTicket != null) {
+            pool.cancel(poolTicket);
+        }
         if (proxyKey != null) {
             context.cancelKeys().retire(proxyKey);
         }
-        BackendConnection current = backend;
-        backend = null;
-        if (current != null && ended == State.ACTIVE) {
-            giveBack(current);
+        Relay current = relay;
+        if (current != null) {
+            current.clientClosed();
         }
     }
 
     /** Forwards a cancel to the backend running this session's query, if one is. */
     void cancelRunningQuery() {
-        BackendConnection current = backend;
-        if (current != null && current.key() != null && awaitingReady.get() > 0) {
-            log.info("forwarding a cancel request for {} to backend pid {}", describeClient(), current.key().processId());
-            context.canceller().cancel(current.target().server(), current.key());
+        Relay current = relay;
+        if (current != null) {
+            current.cancel();
         }
     }
 
@@ -184,9 +234,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 target.cancelRunningQuery();
             }
             close("cancel request handled");
-        } else {
-            // SSLRequest and GSSENCRequest: not offered yet, so the client continues in plain text.
+        } else if (packet instanceof SslRequest || packet instanceof GssEncRequest) {
+            // Not offered yet, so the client continues in plain text.
             ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+        } else {
+            ReferenceCountUtil.release(packet);
+            throw ProtocolException.violation("expected a startup packet");
         }
     }
 
@@ -198,14 +251,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     "no PostgreSQL user name specified in startup packet");
         }
         parameters = SessionParameters.from(message);
-        message.negotiation().ifPresent(this::write);
-        ctx.pipeline().replace(StartupPacketDecoder.class, "frames",
-                new FrameDecoder(Direction.FRONTEND, MAX_AUTH_MESSAGE_SIZE));
         User user = knownUserWithHome(context.registry(), userName);
         scram = user != null ? ScramServerExchange.forVerifier(user.verifier())
                 : ScramServerExchange.forUnknownUser(userName, context.unknownUserSecret());
         state = State.AUTHENTICATING;
+        message.negotiation().ifPresent(this::write);
         writeAndFlush(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM)));
+        // Last: replacing the decoder hands it any bytes already received, which re-enters this handler.
+        ctx.pipeline().replace(StartupPacketDecoder.class, "frames",
+                new FrameDecoder(Direction.FRONTEND, MAX_AUTH_MESSAGE_SIZE));
     }
 
     private static User knownUserWithHome(Registry registry, String name) {
@@ -248,8 +302,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void authenticated() {
-        ctx.pipeline().replace(FrameDecoder.class, "frames",
-                new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
         Registry registry = context.registry();
         User user = knownUserWithHome(registry, startup.user());
         if (user == null) {
@@ -262,24 +314,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
             return;
         }
+        PoolMode configured = context.config().pool().poolMode();
         if (decision instanceof RoutingDecision.ToOrganization to) {
             Organization org = to.organization();
             destination = "organization " + org.id();
             pool = context.pools().pool(context.target(org.backend()));
+            configured = org.poolMode() != null ? org.poolMode() : configured;
         } else {
             RoutingDecision.ToSharedDatabase to = (RoutingDecision.ToSharedDatabase) decision;
             destination = "shared database " + to.database().name();
             pool = context.pools().pool(context.target(to.database().backend()));
         }
+        mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;
-        log.debug("{} authenticated; routed to {}", describeClient(), destination);
-        pool.acquire(ctx.executor(), this::onBackend);
+        log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination, mode);
+        poolTicket = pool.acquire(ctx.executor(), this::onBackend);
+        ctx.pipeline().replace(FrameDecoder.class, "frames",
+                new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
     }
 
-    // ---- getting a backend ----
+    // ---- the first backend connection ----
 
     private void onBackend(BackendConnection connection, ProtocolException problem) {
-        if (state != State.CONNECTING) {
+        poolTicket = null;
+        if (state != State.CONNECTING || closeReason != null) {
             if (connection != null) {
                 pool.release(connection);
             }
@@ -294,40 +352,45 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             activate(connection);
             return;
         }
-        BackendQuery.run(connection, sql).whenComplete((error, failure) -> ctx.executor().execute(() -> {
-            if (failure != null) {
-                pool.discard(connection, "failed while applying client parameters: " + failure.getMessage());
-                fatal(SqlState.CONNECTION_FAILURE, "lost the connection to " + destination + " while starting the session");
-            } else if (error.isPresent()) {
-                giveBackAfterReset(connection);
-                fatal(error.get().sqlState() == null ? SqlState.INVALID_PARAMETER_VALUE.code() : error.get().sqlState(),
-                        "invalid startup parameter: " + error.get().message());
-            } else if (state != State.CONNECTING) {
-                giveBackAfterReset(connection);
-            } else {
-                activate(connection);
-            }
-        }));
+        BackendQuery.run(connection, sql, context.config().pool().connectTimeout())
+                .whenComplete((error, failure) -> ctx.executor().execute(() -> {
+                    if (failure != null) {
+                        pool.discard(connection, "failed while applying client parameters: " + failure.getMessage());
+                        fatal(SqlState.CONNECTION_FAILURE, "lost the connection to " + destination + " while starting the session");
+                    } else if (error.isPresent()) {
+                        pool.resetAndRelease(connection);
+                        fatal(error.get().sqlState() == null ? SqlState.INVALID_PARAMETER_VALUE.code() : error.get().sqlState(),
+                                "invalid startup parameter: " + error.get().message());
+                    } else if (state != State.CONNECTING || closeReason != null) {
+                        pool.resetAndRelease(connection);
+                    } else {
+                        connection.appliedSettings().putAll(parameters.unreportedValues());
+                        activate(connection);
+                    }
+                }));
     }
 
     private void activate(BackendConnection connection) {
-        backend = connection;
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
         proxyKey = context.cancelKeys().issue(this);
-        connection.channel().eventLoop().execute(() -> connection.setUser(this));
         connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
         write(proxyKey);
         writeAndFlush(new ReadyForQuery(connection.status()));
-        log.debug("{} connected to {} (backend pid {})", describeClient(), destination, connection.key().processId());
+        relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
+                : new TransactionRelay(this, pool, connection, parameters.unreportedValues(), context.statementCounters());
+        log.debug("{} ready in {} ({} mode)", describeClient(), destination, mode);
+        boolean held = !pending.isEmpty();
         while (!pending.isEmpty()) {
-            relayToBackend(pending.poll());
+            relay.clientFrame(pending.poll());
         }
         pendingBytes = 0;
-        connection.flush();
+        if (held) {
+            relay.clientReadComplete();
+        }
     }
 
-    private void holdUntilConnected(Frame frame) {
+    private void holdUntilReady(Frame frame) {
         pendingBytes += frame.content().readableBytes();
         pending.add(frame);
         if (pendingBytes > MAX_PENDING_BYTES) {
@@ -336,119 +399,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    // ---- relaying ----
-
-    private void relayToBackend(Frame frame) {
-        byte type = frame.type();
-        if (type == 'X') {
-            frame.release();
-            close("the client ended the session");
-            return;
-        }
-        switch (type) {
-            case 'Q', 'F' -> awaitingReady.incrementAndGet();
-            case 'S' -> {
-                awaitingReady.incrementAndGet();
-                unsyncedExtendedQuery = false;
-            }
-            case 'P', 'B', 'E', 'D', 'C', 'H' -> unsyncedExtendedQuery = true;
-            default -> {
-            }
-        }
-        BackendConnection current = backend;
-        current.write(frame.content());
-        if (!current.channel().isWritable()) {
-            ctx.channel().config().setAutoRead(false);
-        }
-    }
-
-    @Override
-    public void backendFrame(Frame frame) {
-        if (frame.type() == 'Z') {
-            awaitingReady.updateAndGet(n -> Math.max(0, n - 1));
-        }
-        Channel client = ctx.channel();
-        client.write(frame.content());
-        if (!client.isWritable()) {
-            BackendConnection current = backend;
-            if (current != null) {
-                current.channel().config().setAutoRead(false);
-            }
-        }
-    }
-
-    @Override
-    public void backendReadComplete() {
-        ctx.channel().flush();
-    }
-
-    @Override
-    public void backendWritabilityChanged(boolean writable) {
-        ctx.channel().config().setAutoRead(writable);
-    }
-
-    @Override
-    public void backendClosed(String reason) {
-        ctx.executor().execute(() -> {
-            BackendConnection lost = backend;
-            backend = null;
-            if (lost != null) {
-                pool.discard(lost, reason);
-            }
-            fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of " + destination
-                    + " (" + reason + "); reconnect to continue");
-        });
-    }
-
-    // ---- ending ----
-
-    private void giveBack(BackendConnection connection) {
-        connection.channel().eventLoop().execute(() -> connection.setUser(null));
-        if (connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
-            pool.discard(connection, "its client left inside a transaction");
-        } else if (awaitingReady.get() > 0 || unsyncedExtendedQuery) {
-            pool.discard(connection, "its client left while a query was running");
-        } else {
-            giveBackAfterReset(connection);
-        }
-    }
-
-    private void giveBackAfterReset(BackendConnection connection) {
-        String reset = context.config().pool().resetQuery();
-        if (reset.isBlank()) {
-            pool.release(connection);
-            return;
-        }
-        BackendQuery.run(connection, reset).whenComplete((error, failure) -> {
-            if (failure != null || error.isPresent()) {
-                pool.discard(connection, "the reset query failed: "
-                        + (failure != null ? failure.getMessage() : error.get().message()));
-            } else {
-                pool.release(connection);
-            }
-        });
-    }
-
-    private void fatal(SqlState sqlState, String message) {
-        fatal(sqlState.code(), message);
-    }
-
-    private void fatal(String sqlState, String message) {
-        if (state == State.CLOSED || closeReason != null) {
-            return;
-        }
-        closeReason = message + " (SQLSTATE " + sqlState + ")";
-        ByteBuf buf = ctx.alloc().buffer();
-        ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null).encode(buf);
-        ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private void close(String reason) {
-        if (closeReason == null) {
-            closeReason = reason;
-        }
-        ctx.close();
-    }
+    // ---- helpers ----
 
     private void write(BackendMessage message) {
         ByteBuf buf = ctx.alloc().buffer();
@@ -467,7 +418,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private String describeClient() {
+    String describeClient() {
         String address = ctx == null ? "?" : String.valueOf(ctx.channel().remoteAddress());
         return (startup == null || startup.user() == null ? "client" : "user " + startup.user()) + " from " + address
                 + (destination == null ? "" : " (" + destination + ")");

@@ -8,6 +8,7 @@ import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendTarget;
 import dev.pgtenant.proxy.pool.Pools;
 import dev.pgtenant.proxy.routing.Router;
+import dev.pgtenant.proxy.transaction.StatementCounters;
 import java.security.SecureRandom;
 import java.util.function.Supplier;
 
@@ -22,6 +23,7 @@ public final class ProxyContext {
     private final BackendCanceller canceller;
     private final BackendAddress embeddedBackend;
     private final byte[] unknownUserSecret = new byte[32];
+    private final StatementCounters statementCounters = new StatementCounters();
 
     public ProxyContext(ProxyConfig config, Supplier<Registry> registry, Pools pools, BackendCanceller canceller,
                         BackendAddress embeddedBackend) {
@@ -48,6 +50,11 @@ public final class ProxyContext {
 
     public Pools pools() {
         return pools;
+    }
+
+    /** Counters of transaction pooling: statements prepared, cache hits, evictions, pins. */
+    public StatementCounters statementCounters() {
+        return statementCounters;
     }
 
     public CancelKeys cancelKeys() {

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.session;
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
+import dev.pgtenant.proxy.transaction.SessionStateScanner;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -29,6 +30,11 @@ public final class SessionParameters {
 
     public static SessionParameters from(StartupMessage startup) {
         Map<String, String> values = new LinkedHashMap<>();
+        // As in PostgreSQL, settings given as parameters of their own win over those in options.
+        String options = startup.parameters().get("options");
+        if (options != null) {
+            values.putAll(parseOptions(options));
+        }
         startup.parameters().forEach((name, value) -> {
             if (name.equals("replication")) {
                 throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED,
@@ -39,15 +45,18 @@ public final class SessionParameters {
             }
             values.put(checkedName(name), value);
         });
-        String options = startup.parameters().get("options");
-        if (options != null) {
-            values.putAll(parseOptions(options));
-        }
         return new SessionParameters(values);
     }
 
     public Map<String, String> values() {
         return java.util.Collections.unmodifiableMap(values);
+    }
+
+    /** The settings the server does not report with ParameterStatus, which the proxy must track itself. */
+    public Map<String, String> unreportedValues() {
+        Map<String, String> unreported = new LinkedHashMap<>(values);
+        unreported.keySet().removeIf(SessionStateScanner::isReported);
+        return unreported;
     }
 
     public boolean isEmpty() {
@@ -66,8 +75,9 @@ public final class SessionParameters {
         return sql.toString();
     }
 
-    private static String literal(String value) {
-        return "'" + value.replace("'", "''") + "'";
+    /** An escape-string literal, safe whatever standard_conforming_strings is. */
+    static String literal(String value) {
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     /**

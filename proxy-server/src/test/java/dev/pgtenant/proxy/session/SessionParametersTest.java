@@ -28,12 +28,22 @@ class SessionParametersTest {
         SessionParameters parameters = SessionParameters.from(startup("application_name", "it's psql",
                 "client_encoding", "UTF8", "options", "-c search_path=a,b --statement-timeout=5s -cwork_mem=4MB",
                 "_pq_.ext", "1"));
-        assertThat(parameters.values()).containsExactly(Map.entry("application_name", "it's psql"),
-                Map.entry("client_encoding", "UTF8"), Map.entry("search_path", "a,b"),
-                Map.entry("statement_timeout", "5s"), Map.entry("work_mem", "4MB"));
-        assertThat(parameters.toSql()).isEqualTo("SELECT pg_catalog.set_config('application_name', 'it''s psql', false), "
-                + "pg_catalog.set_config('client_encoding', 'UTF8', false), pg_catalog.set_config('search_path', 'a,b', false), "
-                + "pg_catalog.set_config('statement_timeout', '5s', false), pg_catalog.set_config('work_mem', '4MB', false)");
+        assertThat(parameters.values()).containsExactly(Map.entry("search_path", "a,b"),
+                Map.entry("statement_timeout", "5s"), Map.entry("work_mem", "4MB"),
+                Map.entry("application_name", "it's psql"), Map.entry("client_encoding", "UTF8"));
+        assertThat(parameters.toSql()).isEqualTo("SELECT pg_catalog.set_config(E'search_path', E'a,b', false), "
+                + "pg_catalog.set_config(E'statement_timeout', E'5s', false), pg_catalog.set_config(E'work_mem', E'4MB', false), "
+                + "pg_catalog.set_config(E'application_name', E'it''s psql', false), "
+                + "pg_catalog.set_config(E'client_encoding', E'UTF8', false)");
+        assertThat(parameters.unreportedValues()).containsOnlyKeys("search_path", "statement_timeout", "work_mem");
+    }
+
+    @Test
+    void explicitParametersWinOverOptionsAndBackslashesAreEscaped() {
+        SessionParameters parameters = SessionParameters.from(startup("options", "-c application_name=from-options",
+                "application_name", "explicit\\name"));
+        assertThat(parameters.values()).containsEntry("application_name", "explicit\\name");
+        assertThat(parameters.toSql()).contains("E'explicit\\\\name'");
     }
 
     @Test

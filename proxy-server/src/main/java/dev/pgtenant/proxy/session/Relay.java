@@ -1,0 +1,26 @@
+package dev.pgtenant.proxy.session;
+
+import dev.pgtenant.protocol.codec.Frame;
+
+/**
+ * Carries an authenticated client's traffic to backends: {@link SessionRelay} keeps one backend
+ * for the whole session, {@code TransactionRelay} takes one per transaction. Methods named
+ * {@code client...} run on the client's event loop.
+ */
+public interface Relay {
+
+    /** A message from the client; the relay owns the frame. */
+    void clientFrame(Frame frame);
+
+    /** The client's read batch is done: flush what was forwarded. */
+    void clientReadComplete();
+
+    /** The client channel can take more writes again, or cannot. */
+    void clientWritabilityChanged();
+
+    /** The client is gone: return or close the backend connection as its state allows. */
+    void clientClosed();
+
+    /** A CancelRequest with this session's key arrived; called from any thread. */
+    void cancel();
+}

@@ -1,0 +1,66 @@
+package dev.pgtenant.proxy.transaction;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * A prepared statement as a client defined it: the bytes of a Parse message after the statement
+ * name (query text, parameter types), kept as bytes so any client encoding survives. Its backend
+ * name is derived from those bytes, so equal statements share one backend-side statement and
+ * different ones can never collide.
+ */
+public final class StatementText {
+
+    static final String BACKEND_PREFIX = "pgtenant_";
+
+    private final byte[] definition;
+    private final String backendName;
+
+    StatementText(byte[] definition) {
+        this.definition = definition;
+        this.backendName = BACKEND_PREFIX + HexFormat.of().formatHex(sha256(definition), 0, 16);
+    }
+
+    /** Query text and parameter types, exactly as the client's Parse carried them. */
+    byte[] definition() {
+        return definition;
+    }
+
+    public String backendName() {
+        return backendName;
+    }
+
+    /** The query text, for recognising statements that need a session. */
+    String query() {
+        int end = 0;
+        while (end < definition.length && definition[end] != 0) {
+            end++;
+        }
+        return new String(definition, 0, end, StandardCharsets.UTF_8);
+    }
+
+    int size() {
+        return definition.length + backendName.length();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof StatementText that && Arrays.equals(definition, that.definition);
+    }
+
+    @Override
+    public int hashCode() {
+        return backendName.hashCode();
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

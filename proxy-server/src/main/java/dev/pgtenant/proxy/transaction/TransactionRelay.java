@@ -1,0 +1,845 @@
+package dev.pgtenant.proxy.transaction;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.BackendMessages;
+import dev.pgtenant.protocol.message.backend.CloseComplete;
+import dev.pgtenant.protocol.message.backend.CommandComplete;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ParameterStatus;
+import dev.pgtenant.protocol.message.backend.ParseComplete;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import dev.pgtenant.proxy.backend.BackendConnection;
+import dev.pgtenant.proxy.backend.BackendQuery;
+import dev.pgtenant.proxy.backend.BackendUser;
+import dev.pgtenant.proxy.pool.BackendPool;
+import dev.pgtenant.proxy.session.ClientSession;
+import dev.pgtenant.proxy.session.Relay;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Transaction pooling: the client holds a backend only while a transaction, or an extended-query
+ * batch up to Sync, is in progress, and gives it back when ReadyForQuery says idle. To make that
+ * invisible to the client it
+ * <ul>
+ * <li>re-applies the client's settings (startup parameters, and reported parameters it changed
+ *     with SET) on whichever backend it lands on;</li>
+ * <li>keeps the client's named prepared statements, gives them content-derived backend names,
+ *     prepares them on a backend that lacks them, and rewrites Bind, Describe and Close;</li>
+ * <li>pins the client to its backend when it creates session state (SQL PREPARE, advisory locks,
+ *     temporary tables, WITH HOLD cursors, LISTEN, SET of an untracked setting).</li>
+ * </ul>
+ * All its state lives on the client's event loop; backend messages are handed over to that loop.
+ */
+public final class TransactionRelay implements Relay, BackendUser {
+
+    private static final Logger log = LoggerFactory.getLogger(TransactionRelay.class);
+    private static final Pattern DEALLOCATE =
+            Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+
+    private final ClientSession session;
+    private final BackendPool pool;
+    private final StatementCounters counters;
+    private final boolean pinSessionState;
+    private final int maxClientStatements;
+    /** Settings from the startup packet that the server does not report. */
+    private final Map<String, String> startupSettings = new LinkedHashMap<>();
+    /** The reported parameters as this client has been told them. */
+    private final Map<String, String> reported = new HashMap<>();
+    private final Map<String, StatementText> statements = new HashMap<>();
+    private final ArrayDeque<Expectation> expected = new ArrayDeque<>();
+    private final ArrayDeque<Frame> waiting = new ArrayDeque<>();
+    private final AtomicInteger cancelsInFlight = new AtomicInteger();
+    private List<Frame> backendBatch = new ArrayList<>();
+    private BackendConnection backend;
+    private volatile BackendConnection running;
+    private Object poolTicket;
+    private boolean acquiring;
+    private boolean skippingToSync;
+    private boolean unsynced;
+    private int awaitingReady;
+    private String pinnedBy;
+    private boolean closed;
+
+    /**
+     * Starts with the session's first connection, which has the client's settings applied, and gives
+     * it back at once. {@code startupSettings} are the client's startup settings the server does not
+     * report.
+     */
+    public TransactionRelay(ClientSession session, BackendPool pool, BackendConnection first,
+                            Map<String, String> startupSettings, StatementCounters counters) {
+        this.session = session;
+        this.pool = pool;
+        this.counters = counters;
+        this.pinSessionState = session.context().config().pool().pinSessionState();
+        this.maxClientStatements = session.context().config().pool().maxClientStatements();
+        this.startupSettings.putAll(startupSettings);
+        reported.putAll(first.parameters());
+        release(first);
+    }
+
+    // ---- client side (client event loop) ----
+
+    @Override
+    public void clientFrame(Frame frame) {
+        if (closed) {
+            frame.release();
+            return;
+        }
+        if (frame.type() == 'X') {
+            frame.release();
+            session.close("the client ended the session");
+            return;
+        }
+        if (backend == null) {
+            if (waiting.isEmpty() && !acquiring && answerDeallocateWithoutBackend(frame)) {
+                return;
+            }
+            waiting.add(frame);
+            if (!acquiring) {
+                acquire();
+            }
+            return;
+        }
+        forward(frame);
+    }
+
+    @Override
+    public void clientReadComplete() {
+        if (backend != null) {
+            backend.flush();
+        }
+    }
+
+    @Override
+    public void clientWritabilityChanged() {
+        BackendConnection current = backend;
+        if (current != null) {
+            current.onLoop(() -> current.channel().config().setAutoRead(session.channel().isWritable()));
+        }
+    }
+
+    @Override
+    public void clientClosed() {
+        closed = true;
+        waiting.forEach(Frame::release);
+        waiting.clear();
+        if (poolTicket != null) {
+            pool.cancel(poolTicket);
+        }
+        BackendConnection current = backend;
+        backend = null;
+        running = null;
+        if (current == null) {
+            return;
+        }
+        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight.get() > 0;
+        boolean pinned = pinnedBy != null;
+        current.onLoop(() -> {
+            current.setUser(null);
+            if (dirty || current.status() != TransactionStatus.IDLE) {
+                pool.discard(current, "its client left in the middle of a transaction or query");
+            } else if (pinned) {
+                pool.resetAndRelease(current);
+            } else {
+                pool.release(current);
+            }
+        });
+    }
+
+    @Override
+    public void cancel() {
+        cancelsInFlight.incrementAndGet();
+        BackendConnection current = running;
+        if (current == null || current.key() == null) {
+            cancelsInFlight.decrementAndGet();
+            return;
+        }
+        session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((done, failure) -> {
+            cancelsInFlight.decrementAndGet();
+            session.executor().execute(this::releaseIfDone);
+        });
+    }
+
+    private void acquire() {
+        acquiring = true;
+        poolTicket = pool.acquire(session.executor(), (connection, problem) -> {
+            poolTicket = null;
+            acquiring = false;
+            if (closed) {
+                if (connection != null) {
+                    pool.release(connection);
+                }
+                return;
+            }
+            if (problem != null) {
+                session.fatal(problem.sqlState(), problem.getMessage());
+                return;
+            }
+            applySettings(connection);
+        });
+    }
+
+    /** Brings the backend's settings in line with this client's, then starts using it. */
+    private void applySettings(BackendConnection connection) {
+        String sql = settingsSql(connection);
+        if (sql == null) {
+            attach(connection);
+            return;
+        }
+        counters.settingsApplied.increment();
+        acquiring = true;
+        BackendQuery.run(connection, sql, session.context().config().pool().connectTimeout())
+                .whenComplete((error, failure) -> session.executor().execute(() -> {
+                    acquiring = false;
+                    if (failure != null || error.isPresent()) {
+                        pool.discard(connection, "could not apply a client's settings: "
+                                + (failure != null ? failure.getMessage() : error.get().message()));
+                        if (!closed) {
+                            session.fatal(SqlState.CONNECTION_FAILURE, "could not prepare a backend connection for this session");
+                        }
+                        return;
+                    }
+                    connection.appliedSettings().clear();
+                    connection.appliedSettings().putAll(startupSettings);
+                    if (closed) {
+                        pool.release(connection);
+                    } else {
+                        attach(connection);
+                    }
+                }));
+    }
+
+    private String settingsSql(BackendConnection connection) {
+        StringBuilder sql = new StringBuilder();
+        Map<String, String> applied = connection.appliedSettings();
+        for (String name : applied.keySet()) {
+            if (!startupSettings.containsKey(name)) {
+                sql.append("RESET \"").append(name.replace("\"", "\"\"")).append("\";");
+            }
+        }
+        List<String> sets = new ArrayList<>();
+        startupSettings.forEach((name, value) -> {
+            if (!value.equals(applied.get(name))) {
+                sets.add(setConfig(name, value));
+            }
+        });
+        reported.forEach((name, value) -> {
+            if (isReported(name) && !value.equals(connection.parameters().get(name))) {
+                sets.add(setConfig(name, value));
+            }
+        });
+        if (!sets.isEmpty()) {
+            sql.append("SELECT ").append(String.join(", ", sets));
+        }
+        return sql.length() == 0 ? null : sql.toString();
+    }
+
+    private void attach(BackendConnection connection) {
+        backend = connection;
+        connection.onLoop(() -> connection.setUser(this));
+        while (!waiting.isEmpty() && backend != null) {
+            forward(waiting.poll());
+        }
+        if (backend != null) {
+            backend.flush();
+        }
+    }
+
+    /** Sends one client message to the held backend, translating what must be translated. */
+    private void forward(Frame frame) {
+        byte type = frame.type();
+        running = backend;
+        switch (type) {
+            case 'Q' -> forwardQuery(frame);
+            case 'P' -> forwardParse(frame);
+            case 'B' -> forwardBind(frame);
+            case 'D' -> forwardDescribe(frame);
+            case 'C' -> forwardClose(frame);
+            case 'E' -> {
+                unsynced = true;
+                if (skippingToSync) {
+                    frame.release();
+                    return;
+                }
+                expect(Expectation.of(Expectation.Kind.EXECUTE));
+                send(frame);
+            }
+            case 'S' -> {
+                unsynced = false;
+                skippingToSync = false;
+                awaitingReady++;
+                expect(Expectation.of(Expectation.Kind.READY));
+                send(frame);
+            }
+            case 'H' -> {
+                unsynced = true;
+                send(frame);
+            }
+            case 'F' -> {
+                awaitingReady++;
+                expect(Expectation.of(Expectation.Kind.READY));
+                send(frame);
+            }
+            default -> send(frame);
+        }
+        if (backend != null && !backend.channel().isWritable()) {
+            session.channel().config().setAutoRead(false);
+        }
+    }
+
+    private void forwardQuery(Frame frame) {
+        String sql = java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), "");
+        Matcher deallocate = DEALLOCATE.matcher(sql);
+        if (deallocate.matches() && pinnedBy == null && deallocate(deallocate.group(2))) {
+            frame.release();
+            awaitingReady++;
+            expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
+            return;
+        }
+        Optional<String> refusal = checkSessionState(sql);
+        awaitingReady++;
+        expect(Expectation.of(Expectation.Kind.READY));
+        if (refusal.isPresent()) {
+            frame.release();
+            sendQuery(refusalStatement(refusal.get()));
+        } else {
+            send(frame);
+        }
+    }
+
+    private void forwardParse(Frame frame) {
+        unsynced = true;
+        ByteBuf body = frame.body();
+        int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+        if (skippingToSync || nameEnd < 0) {
+            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            return;
+        }
+        String name = body.toString(body.readerIndex(), nameEnd - body.readerIndex(), StandardCharsets.ISO_8859_1);
+        byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
+        body.getBytes(nameEnd + 1, definition);
+        frame.release();
+        StatementText text = new StatementText(definition);
+        Optional<String> refusal = checkSessionState(text.query());
+        if (refusal.isPresent()) {
+            text = new StatementText((refusalStatement(refusal.get()) + "\0\0\0").getBytes(StandardCharsets.UTF_8));
+        }
+        if (name.isEmpty()) {
+            expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+            sendParse("", text);
+            return;
+        }
+        StatementText existing = statements.get(name);
+        if (existing != null) {
+            // The backend then reports "already exists", as PostgreSQL would for the client's own name.
+            ensurePrepared(existing);
+            expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+            sendParse(existing.backendName(), text);
+            return;
+        }
+        if (statements.size() >= maxClientStatements) {
+            throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "this session has " + maxClientStatements
+                    + " prepared statements, the most pgtenant keeps for one client; close some first");
+        }
+        statements.put(name, text);
+        if (backend.statements().contains(text.backendName())) {
+            counters.cacheHits.increment();
+            expect(new Expectation(Expectation.Kind.ANSWER_PARSE_COMPLETE, name, text));
+            return;
+        }
+        makeRoom();
+        backend.statements().add(text.backendName());
+        counters.preparedOnBackends.increment();
+        expect(new Expectation(Expectation.Kind.CLIENT_PARSE, name, text));
+        sendParse(text.backendName(), text);
+    }
+
+    private void forwardBind(Frame frame) {
+        unsynced = true;
+        ByteBuf body = frame.body();
+        int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+        int nameEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, body.writerIndex(), (byte) 0);
+        StatementText text = nameEnd < 0 || skippingToSync ? null
+                : statements.get(body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
+        if (text == null) {
+            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            return;
+        }
+        ensurePrepared(text);
+        ByteBuf rewritten = backend.channel().alloc().buffer(frame.content().readableBytes() + 48);
+        rewritten.writeByte('B').writeInt(0);
+        rewritten.writeBytes(body, body.readerIndex(), portalEnd + 1 - body.readerIndex());
+        writeName(rewritten, text.backendName());
+        rewritten.writeBytes(body, nameEnd + 1, body.writerIndex() - nameEnd - 1);
+        rewritten.setInt(1, rewritten.writerIndex() - 1);
+        frame.release();
+        expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+        backend.write(rewritten);
+    }
+
+    private void forwardDescribe(Frame frame) {
+        unsynced = true;
+        StatementText text = namedStatement(frame);
+        if (text == null) {
+            passThrough(frame, Expectation.Kind.DESCRIBE);
+            return;
+        }
+        frame.release();
+        ensurePrepared(text);
+        expect(Expectation.of(Expectation.Kind.DESCRIBE));
+        sendTargeted('D', text.backendName());
+    }
+
+    private void forwardClose(Frame frame) {
+        unsynced = true;
+        ByteBuf body = frame.body();
+        boolean statement = body.isReadable() && body.getByte(body.readerIndex()) == 'S';
+        String name = statement ? readString(body, 1, StandardCharsets.ISO_8859_1) : null;
+        if (skippingToSync || !statement || name == null || name.isEmpty()) {
+            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            return;
+        }
+        frame.release();
+        StatementText removed = statements.remove(name);
+        expect(new Expectation(Expectation.Kind.ANSWER_CLOSE_COMPLETE, name, removed));
+    }
+
+    private void passThrough(Frame frame, Expectation.Kind kind) {
+        if (skippingToSync) {
+            frame.release();
+            return;
+        }
+        expect(Expectation.of(kind));
+        send(frame);
+    }
+
+    /** Gives the held backend a statement it lacks, before the message that uses it. */
+    private void ensurePrepared(StatementText text) {
+        if (backend.statements().contains(text.backendName())) {
+            counters.cacheHits.increment();
+            return;
+        }
+        makeRoom();
+        backend.statements().add(text.backendName());
+        counters.preparedOnBackends.increment();
+        expect(new Expectation(Expectation.Kind.INTERNAL_PARSE, null, text));
+        sendParse(text.backendName(), text);
+    }
+
+    /** Deallocates the backend's least recently used statement when it is at its limit. */
+    private void makeRoom() {
+        String evicted = backend.statements().evictionCandidate();
+        if (evicted != null) {
+            backend.statements().remove(evicted);
+            counters.evictions.increment();
+            expect(new Expectation(Expectation.Kind.INTERNAL_CLOSE, evicted, null));
+            sendTargeted('C', evicted);
+        }
+    }
+
+    private boolean deallocate(String target) {
+        if (target.equalsIgnoreCase("all")) {
+            statements.clear();
+            return true;
+        }
+        return statements.remove(target) != null;
+    }
+
+    private boolean answerDeallocateWithoutBackend(Frame frame) {
+        if (frame.type() != 'Q' || pinnedBy != null) {
+            return false;
+        }
+        Matcher deallocate = DEALLOCATE.matcher(
+                java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), ""));
+        if (!deallocate.matches() || !deallocate(deallocate.group(2))) {
+            return false;
+        }
+        frame.release();
+        writeToClient(new CommandComplete("DEALLOCATE"));
+        writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
+        session.channel().flush();
+        return true;
+    }
+
+    /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
+    private Optional<String> checkSessionState(String sql) {
+        if (pinnedBy != null) {
+            return Optional.empty();
+        }
+        Optional<String> state = SessionStateScanner.sessionState(sql);
+        if (state.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!pinSessionState) {
+            return state;
+        }
+        pinnedBy = state.get();
+        counters.pins.increment();
+        log.info("{} uses {}: pinned to its backend connection until it disconnects", session.describe(), pinnedBy);
+        return Optional.empty();
+    }
+
+    /** A statement that fails with a clear error, in place of one transaction pooling cannot serve. */
+    private static String refusalStatement(String what) {
+        String message = (what + " is not supported in transaction pooling mode, where sessions share backends; "
+                + "use session mode for this client (pool.pinSessionState is off)").replace("'", "''");
+        return "DO $pgtenant$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = '" + message + "'; END$pgtenant$";
+    }
+
+    // ---- backend side ----
+
+    @Override
+    public void backendFrame(Frame frame) {
+        if (session.executor().inEventLoop()) {
+            handleBackend(frame);
+        } else {
+            backendBatch.add(frame);
+        }
+    }
+
+    @Override
+    public void backendReadComplete() {
+        if (session.executor().inEventLoop()) {
+            afterBackendBatch();
+            return;
+        }
+        List<Frame> batch = backendBatch;
+        backendBatch = new ArrayList<>();
+        if (!batch.isEmpty()) {
+            session.executor().execute(() -> {
+                batch.forEach(this::handleBackend);
+                afterBackendBatch();
+            });
+        }
+    }
+
+    @Override
+    public void backendWritabilityChanged(boolean writable) {
+        session.executor().execute(() -> {
+            BackendConnection current = backend;
+            session.channel().config().setAutoRead(current == null || current.channel().isWritable());
+        });
+    }
+
+    @Override
+    public void backendClosed(String reason) {
+        List<Frame> batch = backendBatch;
+        backendBatch = new ArrayList<>();
+        session.executor().execute(() -> {
+            batch.forEach(this::handleBackend);
+            BackendConnection lost = backend;
+            if (lost == null) {
+                return;
+            }
+            backend = null;
+            running = null;
+            pool.discard(lost, reason);
+            session.fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of "
+                    + session.destination() + " (" + reason + "); reconnect to continue");
+        });
+    }
+
+    private void afterBackendBatch() {
+        Channel client = session.channel();
+        client.flush();
+        BackendConnection current = backend;
+        if (current != null && !client.isWritable()) {
+            current.onLoop(() -> current.channel().config().setAutoRead(client.isWritable()));
+        }
+    }
+
+    private void handleBackend(Frame frame) {
+        byte type = frame.type();
+        if (closed || backend == null) {
+            // A late notice or parameter change of a session already over: it concerns only this client.
+            if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
+                session.channel().write(frame.content());
+            } else {
+                frame.release();
+            }
+            return;
+        }
+        switch (type) {
+            case 'S' -> {
+                recordReported(frame);
+                toClient(frame);
+            }
+            case 'N', 'A' -> toClient(frame);
+            case 'E' -> onError(frame);
+            case 'Z' -> onReady(frame);
+            case '1' -> onReply(frame, Expectation.Kind.CLIENT_PARSE, Expectation.Kind.INTERNAL_PARSE, Expectation.Kind.ONE_REPLY);
+            case '2' -> onReply(frame, Expectation.Kind.ONE_REPLY);
+            case '3' -> onReply(frame, Expectation.Kind.INTERNAL_CLOSE, Expectation.Kind.ONE_REPLY);
+            case 'T', 'n' -> {
+                Expectation head = expected.peek();
+                if (head != null && head.kind() == Expectation.Kind.DESCRIBE) {
+                    expected.poll();
+                }
+                toClient(frame);
+            }
+            case 'C', 'I', 's' -> {
+                Expectation head = expected.peek();
+                if (head != null && head.kind() == Expectation.Kind.EXECUTE) {
+                    expected.poll();
+                }
+                toClient(frame);
+            }
+            default -> toClient(frame);
+        }
+        answerWhatTheProxyCan();
+    }
+
+    private void onReply(Frame frame, Expectation.Kind... accepted) {
+        Expectation head = expected.poll();
+        if (head == null || !List.of(accepted).contains(head.kind())) {
+            frame.release();
+            lostTrack("unexpected reply '" + (char) frame.type() + "' while expecting " + (head == null ? "nothing" : head.kind()));
+            return;
+        }
+        if (head.kind() == Expectation.Kind.INTERNAL_PARSE || head.kind() == Expectation.Kind.INTERNAL_CLOSE) {
+            frame.release();
+        } else {
+            toClient(frame);
+        }
+    }
+
+    private void onReady(Frame frame) {
+        while (!expected.isEmpty() && expected.peek().kind() != Expectation.Kind.READY) {
+            Expectation skipped = expected.poll();
+            if (!skipped.kind().answeredByProxy()) {
+                frame.release();
+                lostTrack("ReadyForQuery arrived while still expecting " + skipped.kind());
+                return;
+            }
+            answer(skipped);
+        }
+        if (expected.poll() == null) {
+            frame.release();
+            lostTrack("ReadyForQuery arrived unasked");
+            return;
+        }
+        awaitingReady--;
+        toClient(frame);
+        releaseIfDone();
+    }
+
+    private void onError(Frame frame) {
+        Expectation head = expected.peek();
+        if (head != null && head.kind() != Expectation.Kind.READY) {
+            expected.poll();
+            undo(head);
+        }
+        toClient(frame);
+        if (head != null && head.kind() == Expectation.Kind.READY) {
+            return;
+        }
+        // The backend now ignores everything up to the next Sync; so does the queue.
+        boolean syncQueued = false;
+        List<Expectation> kept = new ArrayList<>();
+        while (!expected.isEmpty()) {
+            Expectation next = expected.poll();
+            if (next.kind() == Expectation.Kind.READY) {
+                kept.add(next);
+                syncQueued = true;
+                kept.addAll(expected);
+                expected.clear();
+                break;
+            }
+            undo(next);
+        }
+        expected.addAll(kept);
+        if (!syncQueued) {
+            skippingToSync = true;
+        }
+    }
+
+    /** Reverses what the proxy assumed when it sent a message the backend then skipped or refused. */
+    private void undo(Expectation skipped) {
+        switch (skipped.kind()) {
+            case CLIENT_PARSE, ANSWER_PARSE_COMPLETE -> {
+                statements.remove(skipped.clientName());
+                if (skipped.kind() == Expectation.Kind.CLIENT_PARSE) {
+                    backend.statements().remove(skipped.text().backendName());
+                }
+            }
+            case INTERNAL_PARSE -> backend.statements().remove(skipped.text().backendName());
+            case INTERNAL_CLOSE -> backend.statements().add(skipped.clientName());
+            case ANSWER_CLOSE_COMPLETE -> {
+                if (skipped.text() != null) {
+                    statements.put(skipped.clientName(), skipped.text());
+                }
+            }
+            case ANSWER_DEALLOCATE -> awaitingReady--;
+            default -> {
+            }
+        }
+    }
+
+    /** Sends the client the replies the proxy gives itself, once everything before them has arrived. */
+    private void answerWhatTheProxyCan() {
+        while (!expected.isEmpty() && expected.peek().kind().answeredByProxy()) {
+            answer(expected.poll());
+        }
+    }
+
+    private void answer(Expectation expectation) {
+        switch (expectation.kind()) {
+            case ANSWER_PARSE_COMPLETE -> writeToClient(new ParseComplete());
+            case ANSWER_CLOSE_COMPLETE -> writeToClient(new CloseComplete());
+            case ANSWER_DEALLOCATE -> {
+                writeToClient(new CommandComplete("DEALLOCATE"));
+                writeToClient(new ReadyForQuery(backend == null ? TransactionStatus.IDLE : backend.status()));
+                awaitingReady--;
+                releaseIfDone();
+            }
+            default -> throw new IllegalStateException("not a reply the proxy gives: " + expectation.kind());
+        }
+    }
+
+    private void expect(Expectation expectation) {
+        expected.add(expectation);
+        if (expected.size() == 1 && expectation.kind().answeredByProxy()) {
+            answerWhatTheProxyCan();
+            session.channel().flush();
+        }
+    }
+
+    /** Gives the backend back once the client is between transactions and nothing is in flight. */
+    private void releaseIfDone() {
+        BackendConnection current = backend;
+        if (current == null || closed || pinnedBy != null || awaitingReady > 0 || unsynced || !expected.isEmpty()
+                || !waiting.isEmpty() || current.status() != TransactionStatus.IDLE) {
+            return;
+        }
+        running = null;
+        if (cancelsInFlight.get() > 0) {
+            running = current;
+            return;
+        }
+        release(current);
+    }
+
+    private void release(BackendConnection connection) {
+        backend = null;
+        connection.onLoop(() -> {
+            connection.setUser(null);
+            pool.release(connection);
+        });
+    }
+
+    private void lostTrack(String what) {
+        log.error("{}: {}; closing the session", session.describe(), what);
+        BackendConnection lost = backend;
+        backend = null;
+        running = null;
+        if (lost != null) {
+            pool.discard(lost, "pgtenant lost track of the protocol state");
+        }
+        session.fatal(SqlState.INTERNAL_ERROR, "pgtenant lost track of this session's protocol state; reconnect");
+    }
+
+    private void recordReported(Frame frame) {
+        try {
+            BackendMessage message = BackendMessages.decode(frame.type(), frame.body());
+            ParameterStatus status = (ParameterStatus) message;
+            reported.put(status.name(), status.value());
+        } catch (ProtocolException e) {
+            log.warn("{}: malformed ParameterStatus from the backend: {}", session.describe(), e.getMessage());
+        }
+    }
+
+    // ---- writing ----
+
+    private void toClient(Frame frame) {
+        session.channel().write(frame.content());
+    }
+
+    private void writeToClient(BackendMessage message) {
+        ByteBuf buf = session.channel().alloc().buffer();
+        message.encode(buf);
+        session.channel().write(buf);
+    }
+
+    private void send(Frame frame) {
+        backend.write(frame.content());
+    }
+
+    private void sendQuery(String sql) {
+        ByteBuf buf = backend.channel().alloc().buffer();
+        new dev.pgtenant.protocol.message.frontend.Query(sql).encode(buf);
+        backend.write(buf);
+    }
+
+    private void sendParse(String backendName, StatementText text) {
+        ByteBuf buf = backend.channel().alloc().buffer(text.definition().length + backendName.length() + 8);
+        buf.writeByte('P').writeInt(0);
+        writeName(buf, backendName);
+        buf.writeBytes(text.definition());
+        buf.setInt(1, buf.writerIndex() - 1);
+        backend.write(buf);
+    }
+
+    /** Describe or Close of a statement. */
+    private void sendTargeted(char type, String backendName) {
+        ByteBuf buf = backend.channel().alloc().buffer(backendName.length() + 8);
+        buf.writeByte(type).writeInt(0).writeByte('S');
+        writeName(buf, backendName);
+        buf.setInt(1, buf.writerIndex() - 1);
+        backend.write(buf);
+    }
+
+    private StatementText namedStatement(Frame frame) {
+        ByteBuf body = frame.body();
+        if (skippingToSync || !body.isReadable() || body.getByte(body.readerIndex()) != 'S') {
+            return null;
+        }
+        String name = readString(body, 1, StandardCharsets.ISO_8859_1);
+        return name == null || name.isEmpty() ? null : statements.get(name);
+    }
+
+    private static void writeName(ByteBuf buf, String name) {
+        buf.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+        buf.writeByte(0);
+    }
+
+    /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
+    private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
+        int start = body.readerIndex() + offset;
+        if (start > body.writerIndex()) {
+            return null;
+        }
+        int end = body.indexOf(start, body.writerIndex(), (byte) 0);
+        return end < 0 ? null : body.toString(start, end - start, charset);
+    }
+
+    private static String setConfig(String name, String value) {
+        return "pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)";
+    }
+
+    private static String literal(String value) {
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    private static boolean isReported(String name) {
+        return SessionStateScanner.isReported(name);
+    }
+}
