@@ -61,6 +61,11 @@ final class ProxyFixture implements AutoCloseable {
                 maxServerConnections, Duration.ofSeconds(5), "DISCARD ALL", null, null, null);
     }
 
+    /** Transaction pooling with at most {@code maxSize} backend connections per organization. */
+    static PoolSettings transactionPool(int maxSize) {
+        return pool(maxSize, 100, Duration.ofSeconds(30)).withMode(dev.pgtenant.config.PoolMode.TRANSACTION);
+    }
+
     String orgId(String key) {
         return "t" + suffix + key;
     }

@@ -740,6 +740,8 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     private void release(BackendConnection connection) {
         backend = null;
+        // The backend's read-complete event will reach its next user, not this relay: flush now.
+        session.channel().flush();
         connection.onLoop(() -> {
             connection.setUser(null);
             pool.release(connection);

@@ -1,0 +1,106 @@
+package dev.pgtenant.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Many clients share few backend connections, one transaction at a time, and notice nothing. */
+class TransactionPoolingTest {
+
+    private static ProxyFixture proxy;
+
+    @BeforeAll
+    static void start() throws SQLException {
+        proxy = ProxyFixture.start(ProxyFixture.transactionPool(5), "a");
+        try (Connection setup = TestSupport.superuser(proxy.database("a")); Statement statement = setup.createStatement()) {
+            statement.execute("SET ROLE " + proxy.database("a"));
+            statement.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance bigint NOT NULL)");
+            statement.execute("INSERT INTO accounts SELECT g, 'client' || g, 0 FROM generate_series(0, 49) g");
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+    }
+
+    @Test
+    void fiftyPgjdbcClientsOverFiveBackendsWithServerPreparedStatements() throws Exception {
+        int clients = Integer.getInteger("tp.clients", 50);
+        int rounds = Integer.getInteger("tp.rounds", 40);
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                results.add(threads.submit(() -> runClient(id, rounds)));
+            }
+            int statements = 0;
+            for (Future<Integer> result : results) {
+                statements += result.get(5, TimeUnit.MINUTES);
+            }
+            assertThat(statements).isGreaterThanOrEqualTo(clients * rounds * 3);
+        } finally {
+            threads.shutdownNow();
+        }
+        try (Connection connection = proxy.connect("a"); Statement statement = connection.createStatement()) {
+            assertThat(SessionResetTest.single(statement, "SELECT sum(balance) FROM accounts"))
+                    .isEqualTo(Long.toString((long) clients * rounds * 3));
+        }
+        assertThat(proxy.server().statementCounters().cacheHits()).isPositive();
+        assertThat(proxy.server().statementCounters().preparedOnBackends()).isPositive();
+        assertThat(proxy.stats("a").active() + proxy.stats("a").idle()).isLessThanOrEqualTo(5);
+    }
+
+    /** A client with pgjdbc's default prepareThreshold (server-side statements after five uses). */
+    private static int runClient(int id, int rounds) throws SQLException {
+        int executed = 0;
+        try (Connection connection = proxy.connect("a");
+             PreparedStatement credit = connection.prepareStatement("UPDATE accounts SET balance = balance + ? WHERE id = ?");
+             PreparedStatement read = connection.prepareStatement("SELECT owner, balance FROM accounts WHERE id = ?");
+             PreparedStatement echo = connection.prepareStatement("SELECT ?::int * 2, ?::text, current_database()")) {
+            long expected = 0;
+            for (int round = 0; round < rounds; round++) {
+                boolean transaction = ThreadLocalRandom.current().nextBoolean();
+                connection.setAutoCommit(!transaction);
+                credit.setLong(1, 3);
+                credit.setInt(2, id);
+                assertThat(credit.executeUpdate()).isEqualTo(1);
+                expected += 3;
+                read.setInt(1, id);
+                try (ResultSet rows = read.executeQuery()) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getString(1)).isEqualTo("client" + id);
+                    assertThat(rows.getLong(2)).isEqualTo(expected);
+                }
+                echo.setInt(1, round);
+                echo.setString(2, "c" + id);
+                try (ResultSet rows = echo.executeQuery()) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getInt(1)).isEqualTo(round * 2);
+                    assertThat(rows.getString(2)).isEqualTo("c" + id);
+                    assertThat(rows.getString(3)).isEqualTo(proxy.database("a"));
+                }
+                if (transaction) {
+                    connection.commit();
+                }
+                executed += 3;
+            }
+        }
+        return executed;
+    }
+}
