@@ -47,7 +47,11 @@ class ClientToolsTest {
     }
 
     private static String url(String user, String database) {
-        return "postgresql://" + user + "@127.0.0.1:" + proxy.port() + "/" + database + "?sslmode=prefer";
+        return url(proxy, user, database);
+    }
+
+    private static String url(ProxyFixture target, String user, String database) {
+        return "postgresql://" + user + "@127.0.0.1:" + target.port() + "/" + database + "?sslmode=prefer";
     }
 
     @Test
@@ -73,6 +77,23 @@ class ClientToolsTest {
             assertThat(bench.exitCode()).as(bench.output()).isZero();
             assertThat(bench.output()).contains("number of transactions actually processed: 400/400");
             assertThat(bench.output()).contains("number of failed transactions: 0");
+        }
+    }
+
+    @Test
+    void pgbenchWithSixtyFourClientsOverEightBackendsInTransactionMode() throws Exception {
+        try (ProxyFixture transactional = ProxyFixture.start(ProxyFixture.transactionPool(8), "t")) {
+            String url = url(transactional, transactional.user("t"), "app");
+            Run init = run("pgbench", "-i", "-s", "1", "-q", url);
+            assertThat(init.exitCode()).as(init.output()).isZero();
+            for (String mode : new String[] {"prepared", "extended", "simple"}) {
+                Run bench = run("pgbench", "-c", "64", "-j", "2", "-t", "20", "-M", mode, url);
+                assertThat(bench.exitCode()).as(bench.output()).isZero();
+                assertThat(bench.output()).contains("number of transactions actually processed: 1280/1280");
+                assertThat(bench.output()).contains("number of failed transactions: 0");
+            }
+            assertThat(transactional.stats("t").active() + transactional.stats("t").idle()).isLessThanOrEqualTo(8);
+            assertThat(transactional.server().statementCounters().cacheHits()).isPositive();
         }
     }
 }

@@ -10,6 +10,12 @@ public final class StatementCounters {
     final LongAdder evictions = new LongAdder();
     final LongAdder pins = new LongAdder();
     final LongAdder settingsApplied = new LongAdder();
+    final LongAdder deferredPrepares = new LongAdder();
+
+    /** Statements prepared outside a transaction, answered by the proxy and prepared on first use. */
+    public long deferredPrepares() {
+        return deferredPrepares.sum();
+    }
 
     /** Parse messages sent to backends: statements a backend did not have yet. */
     public long preparedOnBackends() {

@@ -113,6 +113,14 @@ public final class TransactionRelay implements Relay, BackendUser {
             if (waiting.isEmpty() && !acquiring && answerDeallocateWithoutBackend(frame)) {
                 return;
             }
+            if (!acquiring && isNewNamedParse(frame)) {
+                waiting.add(frame);
+                return;
+            }
+            if (!acquiring && frame.type() == 'S' && !waiting.isEmpty()) {
+                prepareWithoutBackend(frame);
+                return;
+            }
             waiting.add(frame);
             if (!acquiring) {
                 acquire();
@@ -120,6 +128,47 @@ public final class TransactionRelay implements Relay, BackendUser {
             return;
         }
         forward(frame);
+    }
+
+    /** A Parse of a statement name this client has not used yet. */
+    private boolean isNewNamedParse(Frame frame) {
+        if (frame.type() != 'P') {
+            return false;
+        }
+        String name = readString(frame.body(), 0, StandardCharsets.ISO_8859_1);
+        return name != null && !name.isEmpty() && !statements.containsKey(name)
+                && waiting.stream().noneMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
+                && statements.size() + waiting.size() < maxClientStatements;
+    }
+
+    /**
+     * Parse messages of new named statements followed by Sync, outside a transaction, are answered
+     * by the proxy: each backend gets the statement when the client first uses it there. Waiting for
+     * a backend here could deadlock a client that prepares synchronously while its other
+     * connections hold every backend (pgbench -M prepared does). The price: an invalid statement
+     * is reported when it is first used, not when it is prepared.
+     */
+    private void prepareWithoutBackend(Frame sync) {
+        sync.release();
+        for (Frame parse : waiting) {
+            ByteBuf body = parse.body();
+            int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+            String name = body.toString(body.readerIndex(), nameEnd - body.readerIndex(), StandardCharsets.ISO_8859_1);
+            byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
+            body.getBytes(nameEnd + 1, definition);
+            StatementText text = new StatementText(definition);
+            if (checkSessionState(text.query()).isPresent()) {
+                text = new StatementText((refusalStatement(SessionStateScanner.sessionState(text.query()).orElseThrow())
+                        + "\0\0\0").getBytes(StandardCharsets.UTF_8));
+            }
+            statements.put(name, text);
+            counters.deferredPrepares.increment();
+            parse.release();
+            writeToClient(new ParseComplete());
+        }
+        waiting.clear();
+        writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
+        session.channel().flush();
     }
 
     @Override
@@ -267,6 +316,9 @@ public final class TransactionRelay implements Relay, BackendUser {
     /** Sends one client message to the held backend, translating what must be translated. */
     private void forward(Frame frame) {
         byte type = frame.type();
+        if (log.isTraceEnabled()) {
+            log.trace("{} -> backend {}: {} (expecting {})", session.describe(), backend.key().processId(), (char) type, expected);
+        }
         running = backend;
         switch (type) {
             case 'Q' -> forwardQuery(frame);
@@ -569,6 +621,10 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     private void handleBackend(Frame frame) {
         byte type = frame.type();
+        if (log.isTraceEnabled()) {
+            log.trace("{} <- backend: {} (expecting {}, backend {})", session.describe(), (char) type, expected,
+                    backend == null ? null : backend.key().processId());
+        }
         if (closed || backend == null) {
             // A late notice or parameter change of a session already over: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {

@@ -1,0 +1,261 @@
+package dev.pgtenant.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgtenant.protocol.ByteString;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.BindComplete;
+import dev.pgtenant.protocol.message.backend.CloseComplete;
+import dev.pgtenant.protocol.message.backend.CommandComplete;
+import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ParameterDescription;
+import dev.pgtenant.protocol.message.backend.ParseComplete;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.backend.RowDescription;
+import dev.pgtenant.protocol.message.frontend.Bind;
+import dev.pgtenant.protocol.message.frontend.Close;
+import dev.pgtenant.protocol.message.frontend.Describe;
+import dev.pgtenant.protocol.message.frontend.Execute;
+import dev.pgtenant.protocol.message.frontend.Parse;
+import dev.pgtenant.protocol.message.frontend.PortalOrStatement;
+import dev.pgtenant.protocol.message.frontend.Query;
+import dev.pgtenant.protocol.message.frontend.Sync;
+import dev.pgtenant.testkit.Await;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/** Session state in transaction mode: carried where it can be, pinned where it cannot. */
+class TransactionStateTest {
+
+    private static ProxyFixture proxy;
+
+    @BeforeAll
+    static void start() throws SQLException {
+        proxy = ProxyFixture.start(ProxyFixture.transactionPool(2), "a");
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+    }
+
+    private static String single(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            return SessionResetTest.single(statement, sql);
+        }
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /** Occupies one backend with an open transaction, so the next query of another client must use the other. */
+    private static Connection holdOneBackend() throws SQLException {
+        Connection holder = proxy.connect("a");
+        holder.setAutoCommit(false);
+        single(holder, "SELECT 1");
+        return holder;
+    }
+
+    @Test
+    void aReportedSettingFollowsItsClientToAnotherBackendAndNowhereElse() throws SQLException {
+        try (Connection changer = proxy.connect("a"); Connection other = proxy.connect("a")) {
+            execute(changer, "SET application_name = 'changer-app'");
+            String firstPid = single(changer, "SELECT pg_backend_pid()");
+            String seenByChanger;
+            String seenByOther;
+            try (Connection holder = holdOneBackend()) {
+                seenByChanger = single(changer, "SELECT current_setting('application_name') || ' ' || pg_backend_pid()");
+                seenByOther = single(other, "SELECT current_setting('application_name')");
+                holder.rollback();
+            }
+            assertThat(seenByChanger).startsWith("changer-app ");
+            assertThat(seenByOther).isNotEqualTo("changer-app");
+            assertThat(firstPid).isNotBlank();
+        }
+    }
+
+    @Test
+    void listenPinsTheSessionAndNotificationsArrive() throws SQLException {
+        long pinsBefore = proxy.server().statementCounters().pins();
+        try (Connection listener = proxy.connect("a"); Connection notifier = proxy.connect("a")) {
+            execute(listener, "LISTEN jobs");
+            execute(notifier, "NOTIFY jobs, 'job 1'");
+            PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
+            assertThat(received).isNotNull().hasSize(1);
+            assertThat(received[0].getParameter()).isEqualTo("job 1");
+        }
+        assertThat(proxy.server().statementCounters().pins()).isGreaterThan(pinsBefore);
+    }
+
+    @Test
+    void sessionAdvisoryLockKeepsItsBackend() throws SQLException {
+        try (Connection locker = proxy.connect("a")) {
+            String pid = single(locker, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock(777)) l");
+            try (Connection holder = holdOneBackend()) {
+                assertThat(single(locker, "SELECT pg_backend_pid()")).isEqualTo(pid);
+                assertThat(single(locker, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"))
+                        .isEqualTo("1");
+                holder.rollback();
+            }
+        }
+        Await.until(() -> proxy.stats("a").active() == 0, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+        try (Connection next = proxy.connect("a"); Connection second = proxy.connect("a")) {
+            assertThat(single(next, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isEqualTo("0");
+            assertThat(single(second, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void namedStatementsPreparedOnceAndBoundManyTimesAcrossBackends() throws IOException, SQLException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(new Parse("add_one", "SELECT $1::int + 1, pg_backend_pid()", List.of(23))).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            List<String> pids = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                Connection holder = i % 2 == 0 ? holdOneBackend() : null;
+                client.raw().send(new Bind("", "add_one", List.of(), List.of(ByteString.copyOf(Integer.toString(i).getBytes())),
+                        List.of())).send(new Execute("", 0)).send(new Sync());
+                assertThat(client.raw().receive()).isInstanceOf(BindComplete.class);
+                DataRow row = (DataRow) client.raw().receive();
+                assertThat(text(row, 0)).isEqualTo(Integer.toString(i + 1));
+                pids.add(text(row, 1));
+                assertThat(client.raw().receive()).isInstanceOf(CommandComplete.class);
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+                if (holder != null) {
+                    holder.rollback();
+                    holder.close();
+                }
+            }
+            assertThat(pids.stream().distinct().count()).as("the statement ran on more than one backend").isGreaterThan(1);
+
+            client.raw().send(new Describe(PortalOrStatement.STATEMENT, "add_one")).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParameterDescription.class);
+            assertThat(client.raw().receive()).isInstanceOf(RowDescription.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+
+            client.raw().send(new Parse("add_one", "SELECT 2", List.of())).send(new Sync());
+            ErrorResponse duplicate = (ErrorResponse) client.raw().receive();
+            assertThat(duplicate.sqlState()).isEqualTo("42P05");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+
+            client.raw().send(new Close(PortalOrStatement.STATEMENT, "add_one")).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(CloseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Bind("", "add_one", List.of(), List.of(), List.of())).send(new Sync());
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+        }
+    }
+
+    @Test
+    void errorInsideAPipelineSkipsToSyncAsPostgresqlDoes() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw()
+                    .send(new Parse("ok_one", "SELECT 1", List.of()))
+                    .send(new Parse("broken", "SELECT * FROM no_such_table", List.of()))
+                    .send(new Parse("never", "SELECT 3", List.of()))
+                    .send(new Bind("", "ok_one", List.of(), List.of(), List.of()))
+                    .send(new Execute("", 0))
+                    .send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("42P01");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Bind("", "never", List.of(), List.of(), List.of())).send(new Sync());
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Bind("", "ok_one", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) client.raw().receive(), 0)).isEqualTo("1");
+            assertThat(client.raw().receive()).isInstanceOf(CommandComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+        }
+    }
+
+    @Test
+    void deallocateOfAProtocolStatementIsAnswered() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(new Parse("p1", "SELECT 1", List.of())).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Query("DEALLOCATE p1"));
+            assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Bind("", "p1", List.of(), List.of(), List.of())).send(new Sync());
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+        }
+    }
+
+    @Test
+    void disconnectsAtEveryPointLeaveACleanPool() throws Exception {
+        String[][] scripts = {
+                {"BEGIN", "INSERT INTO canary VALUES ('dirty')"},
+                {"SELECT pg_sleep(0)"},
+                {"BEGIN"},
+                {"SELECT 1"},
+        };
+        for (String[] script : scripts) {
+            for (boolean midQuery : new boolean[] {false, true}) {
+                try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+                    client.awaitReady();
+                    for (String sql : script) {
+                        client.raw().send(new Query(sql));
+                        client.awaitReady();
+                    }
+                    if (midQuery) {
+                        client.raw().send(new Query("SELECT pg_sleep(0.2)"));
+                    }
+                }
+                Await.until(() -> proxy.stats("a").active() == 0 && proxy.stats("a").waiting() == 0,
+                        Duration.ofSeconds(10), () -> "pool not back to baseline: " + proxy.stats("a"));
+            }
+        }
+        try (Connection check = proxy.connect("a")) {
+            assertThat(single(check, "SELECT count(*) FROM canary WHERE org = 'dirty'")).isEqualTo("0");
+            assertThat(single(check, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    + "AND state LIKE 'idle in transaction%'")).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void refusedWhenPinningIsOff() throws SQLException {
+        try (ProxyFixture strict = ProxyFixture.start(new dev.pgtenant.config.PoolSettings("transaction", 2, 0, null, null,
+                null, null, null, null, null, null, false), "s");
+             Connection connection = strict.connect("s")) {
+            assertThatThrownBy(() -> single(connection, "SELECT pg_advisory_lock(1)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).contains("session advisory lock").contains("transaction pooling");
+                    });
+            assertThat(single(connection, "SELECT 'still usable'")).isEqualTo("still usable");
+        }
+    }
+
+    private static String text(DataRow row, int column) {
+        return new String(row.values().get(column).toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    static BackendMessage next(ScramClient client) throws IOException {
+        return client.raw().receive();
+    }
+}
