@@ -71,12 +71,13 @@ public final class SessionStateScanner {
                 }
                 return Optional.empty();
             case "create":
-                for (int i = 1; i < Math.min(words.size(), 4); i++) {
-                    if (words.get(i).equals("temp") || words.get(i).equals("temporary")) {
-                        return Optional.of("a temporary object");
-                    }
+                int at = second.equals("global") || second.equals("local") || second.equals("or") ? 2 : 1;
+                if (second.equals("or") && words.size() > 3) {
+                    at = 3;
                 }
-                return Optional.empty();
+                String modifier = words.size() > at ? words.get(at) : "";
+                return modifier.equals("temp") || modifier.equals("temporary")
+                        ? Optional.of("a temporary object") : Optional.empty();
             case "set":
             case "reset":
                 return setting(first, words);
