@@ -13,6 +13,7 @@ import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.proxy.provision.OrgProvisioner;
 import dev.pgtenant.proxy.server.ProxyServer;
+import dev.pgtenant.testkit.BufferLeaks;
 import dev.pgtenant.testkit.TestPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -41,6 +42,7 @@ final class ProxyFixture implements AutoCloseable {
     private final ProxyServer server;
 
     private ProxyFixture(PoolSettings pool, String... orgKeys) throws SQLException {
+        BufferLeaks.watch();
         for (String key : orgKeys) {
             addOrganization(key);
         }
@@ -158,8 +160,10 @@ final class ProxyFixture implements AutoCloseable {
         addUser(user(key), key, Set.of(), Set.of());
     }
 
+    /** Stops the proxy, then fails if Netty's leak detector saw a buffer that was never released. */
     @Override
     public void close() {
         server.close();
+        BufferLeaks.assertNoLeaks();
     }
 }
