@@ -6,6 +6,7 @@ import dev.pgtenant.config.registry.RegistryFile;
 import dev.pgtenant.proxy.embedded.EmbeddedBackend;
 import dev.pgtenant.proxy.provision.Demo;
 import dev.pgtenant.proxy.server.ProxyServer;
+import dev.pgtenant.proxy.server.ProxyService;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.List;
@@ -32,10 +33,10 @@ final class DemoCommand implements Callable<Integer> {
         RegistryFile registry = new RegistryFile(dataDirectory.resolve("registry.yaml"));
         List<Demo.DemoUser> users = Demo.prepare(embedded, registry);
         ProxyConfig settings = new ConfigLoader().load(null).withListen(listen).withRegistry(registry.path().toString());
-        var loaded = registry.load();
-        ProxyServer server = ProxyServer.start(settings, () -> loaded, embedded.address());
+        ProxyService service = ProxyService.start(settings, registry, embedded.address());
+        ProxyServer server = service.server();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            service.close();
             embedded.close();
         }, "pgtenant-shutdown"));
         String host = settings.listenAddress().host();

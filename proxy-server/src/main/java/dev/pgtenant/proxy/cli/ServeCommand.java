@@ -6,7 +6,7 @@ import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryFile;
 import dev.pgtenant.proxy.embedded.EmbeddedBackend;
-import dev.pgtenant.proxy.server.ProxyServer;
+import dev.pgtenant.proxy.server.ProxyService;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -42,16 +42,17 @@ final class ServeCommand implements Callable<Integer> {
         if (dataDirectory != null) {
             settings = settings.withDataDirectory(dataDirectory);
         }
-        Registry loaded = new RegistryFile(Path.of(settings.registry())).load();
+        RegistryFile registryFile = new RegistryFile(Path.of(settings.registry()));
+        Registry loaded = registryFile.load();
         boolean needsEmbedded = loaded.organizations().isEmpty() && loaded.sharedDatabases().isEmpty()
                 || Stream.concat(loaded.organizations().stream().map(o -> o.backend()),
                         loaded.sharedDatabases().stream().map(s -> s.backend())).anyMatch(b -> b.embedded());
         EmbeddedBackend embedded = needsEmbedded
                 ? EmbeddedBackend.start(Path.of(settings.dataDirectory()), settings.embeddedPort()) : null;
         BackendAddress embeddedAddress = embedded == null ? null : embedded.address();
-        ProxyServer server = ProxyServer.start(settings, () -> loaded, embeddedAddress);
+        ProxyService service = ProxyService.start(settings, registryFile, embeddedAddress);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            service.close();
             if (embedded != null) {
                 embedded.close();
             }
@@ -60,7 +61,7 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("The registry " + settings.registry() + " has no organizations yet: add one with "
                     + "`pgtenant org create`, or try `pgtenant demo`.");
         }
-        server.awaitClose();
+        service.server().awaitClose();
         return 0;
     }
 }

@@ -40,6 +40,7 @@ public final class BackendPool {
     private final Map<BackendConnection, Slot> connections = new IdentityHashMap<>();
     private final java.util.Set<BackendConnection> evicted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private int opening;
+    private boolean retired;
     private BackendCredentials credentials;
     private String credentialsPassword;
 
@@ -95,6 +96,9 @@ public final class BackendPool {
             if (!connection.isOpen() || connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
                 forgetLocked(connection);
                 action = () -> connection.close("returned to the pool in a state that is not idle");
+            } else if (retired) {
+                forgetLocked(connection);
+                action = () -> connection.close("its database left the registry or moved to another backend");
             } else if (age > settings.maxLifetime().toNanos()) {
                 forgetLocked(connection);
                 action = () -> connection.close("reached its maximum lifetime of " + settings.maxLifetime());
@@ -177,6 +181,21 @@ public final class BackendPool {
             }
         }
         actions.forEach(Runnable::run);
+    }
+
+    /**
+     * The registry no longer routes to this pool: idle connections close now, busy ones when their
+     * clients give them back.
+     */
+    void retire() {
+        List<BackendConnection> idleNow;
+        synchronized (server) {
+            retired = true;
+            idleNow = List.copyOf(idle);
+            idle.clear();
+            idleNow.forEach(this::forgetLocked);
+        }
+        idleNow.forEach(c -> c.close("its database left the registry or moved to another backend"));
     }
 
     /** Closes every connection and fails every waiter; for shutdown. */

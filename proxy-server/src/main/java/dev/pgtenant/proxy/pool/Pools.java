@@ -45,6 +45,18 @@ public final class Pools implements AutoCloseable {
         return known == null ? 0 : known.total();
     }
 
+    /** Retires the pools whose target is not in {@code routed}: they serve no new client. */
+    public void retainOnly(java.util.Set<BackendTarget> routed) {
+        for (BackendTarget target : List.copyOf(pools.keySet())) {
+            if (!routed.contains(target)) {
+                BackendPool pool = pools.remove(target);
+                if (pool != null) {
+                    pool.retire();
+                }
+            }
+        }
+    }
+
     public List<BackendPool> all() {
         return List.copyOf(pools.values());
     }

@@ -117,6 +117,37 @@ public final class ProxyServer implements AutoCloseable {
         return context.statementCounters();
     }
 
+    /**
+     * Applies a new registry snapshot to what is running: sessions of organizations and shared
+     * databases that were removed end with 57P01, and pools no longer routed to are retired.
+     * Logins and routing already read the new snapshot.
+     */
+    public void registryChanged(Registry previous, Registry next) {
+        for (var org : previous.organizations()) {
+            if (next.organization(org.id()).isEmpty()) {
+                int ended = context.endSessions("organization " + org.id(), "organization " + org.id()
+                        + " was removed from the registry; its sessions are closed");
+                log.info("organization {} was removed: {} sessions ended", org.id(), ended);
+            }
+        }
+        for (var shared : previous.sharedDatabases()) {
+            if (next.sharedDatabase(shared.name()).isEmpty()) {
+                context.endSessions("shared database " + shared.name(), "shared database " + shared.name()
+                        + " was removed from the registry; its sessions are closed");
+            }
+        }
+        java.util.Set<dev.pgtenant.proxy.backend.BackendTarget> routed = new java.util.HashSet<>();
+        java.util.stream.Stream.concat(next.organizations().stream().map(org -> org.backend()),
+                next.sharedDatabases().stream().map(shared -> shared.backend())).forEach(login -> {
+                    try {
+                        routed.add(context.target(login));
+                    } catch (IllegalStateException unroutable) {
+                        log.warn("{}", unroutable.getMessage());
+                    }
+                });
+        pools.retainOnly(routed);
+    }
+
     /** Blocks until the server channel closes. */
     public void awaitClose() throws InterruptedException {
         serverChannel.closeFuture().sync();

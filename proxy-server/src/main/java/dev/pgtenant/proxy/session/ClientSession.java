@@ -209,6 +209,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (proxyKey != null) {
             context.cancelKeys().retire(proxyKey);
         }
+        context.sessionEnded(this);
         Relay current = relay;
         if (current != null) {
             current.clientClosed();
@@ -373,6 +374,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void activate(BackendConnection connection) {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
+        context.sessionStarted(this, destination);
         proxyKey = context.cancelKeys().issue(this);
         connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
         write(proxyKey);

@@ -24,6 +24,8 @@ public final class ProxyContext {
     private final BackendAddress embeddedBackend;
     private final byte[] unknownUserSecret = new byte[32];
     private final StatementCounters statementCounters = new StatementCounters();
+    /** Sessions past authentication, with the organization (or shared database) they are in. */
+    private final java.util.Map<ClientSession, String> sessions = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProxyContext(ProxyConfig config, Supplier<Registry> registry, Pools pools, BackendCanceller canceller,
                         BackendAddress embeddedBackend) {
@@ -55,6 +57,27 @@ public final class ProxyContext {
     /** Counters of transaction pooling: statements prepared, cache hits, evictions, pins. */
     public StatementCounters statementCounters() {
         return statementCounters;
+    }
+
+    void sessionStarted(ClientSession session, String destination) {
+        sessions.put(session, destination);
+    }
+
+    void sessionEnded(ClientSession session) {
+        sessions.remove(session);
+    }
+
+    /** Ends every session in {@code destination} ("organization 101") with 57P01 and this message. */
+    public int endSessions(String destination, String message) {
+        int ended = 0;
+        for (java.util.Map.Entry<ClientSession, String> entry : sessions.entrySet()) {
+            if (entry.getValue().equals(destination)) {
+                ClientSession session = entry.getKey();
+                session.executor().execute(() -> session.fatal(dev.pgtenant.protocol.SqlState.ADMIN_SHUTDOWN, message));
+                ended++;
+            }
+        }
+        return ended;
     }
 
     public CancelKeys cancelKeys() {
