@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code pgtenant org ...}: organizations in the registry. */
 @Command(name = "org", mixinStandardHelpOptions = true, description = "Manage organizations.",
-        subcommands = {OrgCommand.Create.class, OrgCommand.ListOrgs.class})
+        subcommands = {OrgCommand.Create.class, OrgCommand.Show.class, OrgCommand.Move.class, OrgCommand.Delete.class,
+                OrgCommand.ListOrgs.class})
 final class OrgCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
@@ -85,6 +86,74 @@ final class OrgCommand {
                 return Secret.ofFile(file);
             }
             return Secret.ofValue(StandardInput.readSecret("backend password"));
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one organization and its users.")
+    static final class Show extends ListCommand {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        List<Map<String, Object>> rows(Registry registry) {
+            Organization org = registry.organization(id)
+                    .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
+            String users = registry.users().stream().filter(u -> id.equals(u.org())).map(u -> u.name())
+                    .collect(java.util.stream.Collectors.joining(","));
+            return List.of(row("id", org.id(), "database", org.database(),
+                    "backend", org.backend().embedded() ? "embedded" : org.backend().server().toString(),
+                    "backendUser", org.backend().user(), "poolMode", org.poolMode() == null ? "" : org.poolMode(),
+                    "users", users));
+        }
+    }
+
+    @Command(name = "move", mixinStandardHelpOptions = true,
+            description = "Point an organization at another backend; new sessions go there within a second.")
+    static final class Move implements Callable<Integer> {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Option(names = "--backend", required = true, paramLabel = "URL", description = "The new server, postgresql://host:port.")
+        String backend;
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            BackendAddress server = BackendAddress.parse(backend);
+            registry.file().update(current -> {
+                Organization org = current.organization(id)
+                        .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
+                BackendLogin login = org.backend();
+                return current.withOrganization(new Organization(id,
+                        new BackendLogin(server, login.database(), login.user(), login.password()), org.poolMode()));
+            });
+            System.out.println("organization " + id + " now lives on " + server);
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Remove an organization from the registry; its live sessions end. Its database is kept.")
+    static final class Delete implements Callable<Integer> {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Option(names = "--yes", description = "Confirm: required, since live sessions are ended.")
+        boolean yes;
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            if (!yes) {
+                throw new RegistryException("deleting organization " + id + " ends its live sessions: add --yes to confirm");
+            }
+            registry.file().update(current -> current.withoutOrganization(id));
+            System.out.println("deleted organization " + id + " (its database was kept)");
+            return 0;
         }
     }
 

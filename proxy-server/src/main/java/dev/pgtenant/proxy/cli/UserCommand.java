@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code pgtenant user ...}: logins in the registry. */
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage users.",
-        subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class})
+        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Remove.class, UserCommand.Grant.class,
+                UserCommand.Revoke.class, UserCommand.ListUsers.class})
 final class UserCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
@@ -32,6 +33,9 @@ final class UserCommand {
         @Option(names = "--password-stdin", description = "Read the password from standard input (else prompt).")
         boolean passwordStdin;
 
+        @Option(names = "--admin", description = "May use the admin console.")
+        boolean admin;
+
         @Mixin
         RegistryOption registry;
 
@@ -39,11 +43,7 @@ final class UserCommand {
         public Integer call() {
             Names.requireUser(name);
             Names.requireOrgId(org);
-            String password = passwordStdin ? StandardInput.readSecret("password") : StandardInput.prompt("Password for " + name + ": ");
-            if (password.isEmpty()) {
-                throw new RegistryException("the password must not be empty");
-            }
-            User user = new User(name, ScramVerifier.fromPassword(password), org, Set.of(), Set.of(), false);
+            User user = new User(name, verifier(passwordStdin, name), org, Set.of(), Set.of(), admin);
             registry.file().update(current -> {
                 if (current.organization(org).isEmpty()) {
                     throw new RegistryException("organization " + org + " does not exist");
@@ -56,6 +56,130 @@ final class UserCommand {
             System.out.println("added user " + name + " to organization " + org);
             return 0;
         }
+    }
+
+    /** A SCRAM verifier of a password read from standard input or a prompt; the password is not kept. */
+    static ScramVerifier verifier(boolean fromStdin, String name) {
+        String password = fromStdin ? StandardInput.readSecret("password") : StandardInput.prompt("Password for " + name + ": ");
+        if (password.isEmpty()) {
+            throw new RegistryException("the password must not be empty");
+        }
+        return ScramVerifier.fromPassword(password);
+    }
+
+    static User existing(dev.pgtenant.config.registry.Registry registry, String name) {
+        return registry.user(name).orElseThrow(() -> new RegistryException("user " + name + " does not exist"));
+    }
+
+    @Command(name = "passwd", mixinStandardHelpOptions = true, description = "Change a user's password; new logins use it.")
+    static final class Passwd implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--password-stdin", description = "Read the password from standard input (else prompt).")
+        boolean passwordStdin;
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            ScramVerifier verifier = verifier(passwordStdin, name);
+            registry.file().update(current -> {
+                User user = existing(current, name);
+                return current.withUser(new User(name, verifier, user.org(), user.orgs(), user.databases(), user.admin(),
+                        user.poolMode()));
+            });
+            System.out.println("changed the password of " + name);
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a user; it cannot log in again.")
+    static final class Remove implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            registry.file().update(current -> current.withoutUser(name));
+            System.out.println("removed user " + name);
+            return 0;
+        }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true,
+            description = "Let a user open another organization's database, or a shared database.")
+    static final class Grant implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--org", paramLabel = "ID", description = "An organization to grant.")
+        java.util.List<String> orgs = java.util.List.of();
+
+        @Option(names = "--database", paramLabel = "NAME", description = "A shared database to grant.")
+        java.util.List<String> databases = java.util.List.of();
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            registry.file().update(current -> {
+                User user = existing(current, name);
+                orgs.forEach(org -> current.organization(Names.requireOrgId(org))
+                        .orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
+                databases.forEach(db -> current.sharedDatabase(db)
+                        .orElseThrow(() -> new RegistryException("shared database " + db + " does not exist")));
+                Set<String> grantedOrgs = new java.util.TreeSet<>(user.orgs());
+                grantedOrgs.addAll(orgs);
+                Set<String> grantedDatabases = new java.util.TreeSet<>(user.databases());
+                grantedDatabases.addAll(databases);
+                return current.withUser(new User(name, user.verifier(), user.org(), grantedOrgs, grantedDatabases,
+                        user.admin(), user.poolMode()));
+            });
+            System.out.println("granted " + name + " " + String.join(", ", concat(orgs, databases)));
+            return 0;
+        }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Take back grants of organizations or shared databases.")
+    static final class Revoke implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--org", paramLabel = "ID", description = "An organization to revoke.")
+        java.util.List<String> orgs = java.util.List.of();
+
+        @Option(names = "--database", paramLabel = "NAME", description = "A shared database to revoke.")
+        java.util.List<String> databases = java.util.List.of();
+
+        @Mixin
+        RegistryOption registry;
+
+        @Override
+        public Integer call() {
+            registry.file().update(current -> {
+                User user = existing(current, name);
+                Set<String> grantedOrgs = new java.util.TreeSet<>(user.orgs());
+                grantedOrgs.removeAll(orgs);
+                Set<String> grantedDatabases = new java.util.TreeSet<>(user.databases());
+                grantedDatabases.removeAll(databases);
+                return current.withUser(new User(name, user.verifier(), user.org(), grantedOrgs, grantedDatabases,
+                        user.admin(), user.poolMode()));
+            });
+            System.out.println("revoked " + String.join(", ", concat(orgs, databases)) + " from " + name);
+            return 0;
+        }
+    }
+
+    private static java.util.List<String> concat(java.util.List<String> a, java.util.List<String> b) {
+        java.util.List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List users.")

@@ -81,4 +81,39 @@ class CliTest {
 
         assertThat(run("", "org", "create", "--registry", registry).exitCode()).isEqualTo(2);
     }
+
+    @Test
+    void passwdGrantRevokeRemoveShowMoveDelete() {
+        String registry = directory.resolve("registry.yaml").toString();
+        run("", "org", "create", "1", "--registry", registry, "--backend-password-env", "X");
+        run("", "org", "create", "2", "--registry", registry, "--backend-password-env", "X");
+        assertThat(run("old-pw\n", "user", "add", "carol", "--org", "1", "--admin", "--registry", registry,
+                "--password-stdin").exitCode()).isZero();
+        assertThat(run("new-pw\n", "user", "passwd", "carol", "--registry", registry, "--password-stdin").exitCode()).isZero();
+        assertThat(run("", "user", "grant", "carol", "--org", "2", "--registry", registry).exitCode()).isZero();
+        Registry loaded = new RegistryFile(Path.of(registry)).load();
+        assertThat(loaded.user("carol").orElseThrow().verifier().matches("new-pw")).isTrue();
+        assertThat(loaded.user("carol").orElseThrow().orgs()).containsExactly("2");
+        assertThat(loaded.user("carol").orElseThrow().admin()).isTrue();
+        assertThat(run("", "user", "grant", "carol", "--org", "9", "--registry", registry).err())
+                .contains("organization 9 does not exist");
+        assertThat(run("", "user", "revoke", "carol", "--org", "2", "--registry", registry).exitCode()).isZero();
+        assertThat(new RegistryFile(Path.of(registry)).load().user("carol").orElseThrow().orgs()).isEmpty();
+
+        assertThat(run("", "org", "show", "1", "--registry", registry).out()).contains("orgdata_1", "carol");
+        assertThat(run("", "org", "move", "1", "--backend", "postgresql://10.1.2.3:6543", "--registry", registry)
+                .exitCode()).isZero();
+        assertThat(new RegistryFile(Path.of(registry)).load().organization("1").orElseThrow().backend().server())
+                .hasToString("postgresql://10.1.2.3:6543");
+
+        Result unconfirmed = run("", "org", "delete", "2", "--registry", registry);
+        assertThat(unconfirmed.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+        assertThat(unconfirmed.err()).contains("--yes");
+        assertThat(run("", "org", "delete", "2", "--yes", "--registry", registry).exitCode()).isZero();
+        assertThat(run("", "user", "remove", "carol", "--registry", registry).exitCode()).isZero();
+        Registry after = new RegistryFile(Path.of(registry)).load();
+        assertThat(after.organization("2")).isEmpty();
+        assertThat(after.user("carol")).isEmpty();
+        assertThat(run("", "user", "remove", "carol", "--registry", registry).err()).contains("user carol does not exist");
+    }
 }
