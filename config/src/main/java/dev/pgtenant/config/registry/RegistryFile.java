@@ -95,8 +95,28 @@ public final class RegistryFile {
         }
     }
 
+    /** Writes {@code registry} over whatever the file holds (which is not read), under the same lock. */
+    public void replace(Registry registry) {
+        withLock(() -> {
+            write(registry);
+            return registry;
+        });
+    }
+
     /** Applies {@code change} to the current registry under an exclusive lock and writes the result. */
     public Registry update(UnaryOperator<Registry> change) {
+        return withLock(() -> {
+            Registry changed = change.apply(load());
+            write(changed);
+            return changed;
+        });
+    }
+
+    private interface LockedWork {
+        Registry run() throws IOException;
+    }
+
+    private Registry withLock(LockedWork work) {
         Path absolute = path.toAbsolutePath().normalize();
         // A file lock guards against other processes only; threads of this one queue on a lock per file.
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(absolute, p -> new ReentrantLock());
@@ -104,9 +124,7 @@ public final class RegistryFile {
         try (FileChannel lockChannel = FileChannel.open(absolute.resolveSibling(absolute.getFileName() + ".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockChannel.lock()) {
-            Registry changed = change.apply(load());
-            write(changed);
-            return changed;
+            return work.run();
         } catch (IOException e) {
             throw new RegistryException("cannot update registry file " + path + ": " + e.getMessage(), e);
         } finally {

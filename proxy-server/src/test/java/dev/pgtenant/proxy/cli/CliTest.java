@@ -116,4 +116,22 @@ class CliTest {
         assertThat(after.user("carol")).isEmpty();
         assertThat(run("", "user", "remove", "carol", "--registry", registry).err()).contains("user carol does not exist");
     }
+
+    @Test
+    void exportAndImportMoveTheWholeRegistry() {
+        String source = directory.resolve("source.yaml").toString();
+        String target = directory.resolve("target.yaml").toString();
+        String export = directory.resolve("export.json").toString();
+        run("", "org", "create", "1", "--registry", source, "--backend-password-env", "X");
+        run("pw\n", "user", "add", "dana", "--org", "1", "--registry", source, "--password-stdin");
+        Result printed = run("", "registry", "export", "--registry", source);
+        assertThat(printed.out()).contains("\"organizations\"", "\"dana\"", "SCRAM-SHA-256$");
+        assertThat(run("", "registry", "export", "--registry", source, "--to", export).exitCode()).isZero();
+        assertThat(run("", "registry", "import", export, "--registry", target).exitCode()).isZero();
+        Registry imported = new RegistryFile(Path.of(target)).load();
+        assertThat(imported.organizations()).containsExactlyElementsOf(new RegistryFile(Path.of(source)).load().organizations());
+        assertThat(imported.user("dana").orElseThrow().verifier().matches("pw")).isTrue();
+        assertThat(run("", "registry", "import", directory.resolve("missing.json").toString(), "--registry", target).err())
+                .contains("does not exist");
+    }
 }
