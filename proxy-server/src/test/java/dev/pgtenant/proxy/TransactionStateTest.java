@@ -258,4 +258,60 @@ class TransactionStateTest {
     static BackendMessage next(ScramClient client) throws IOException {
         return client.raw().receive();
     }
+
+    @Test
+    void anotherClientsUnnamedStatementIsNeverRun() throws IOException, SQLException {
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "u");
+             ScramClient a = ScramClient.login(single.port(), single.user("u"), ProxyFixture.PASSWORD);
+             ScramClient b = ScramClient.login(single.port(), single.user("u"), ProxyFixture.PASSWORD)) {
+            a.awaitReady();
+            b.awaitReady();
+            a.raw().send(new Parse("", "SELECT 'secret of a'", List.of())).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(a.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            b.raw().send(new Bind("", "", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            BackendMessage reply = b.raw().receive();
+            assertThat(reply).isInstanceOfSatisfying(ErrorResponse.class, e -> assertThat(e.sqlState()).isEqualTo("26000"));
+            assertThat(b.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            a.raw().send(new Bind("", "", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) a.raw().receive(), 0)).isEqualTo("secret of a");
+        }
+    }
+
+    @Test
+    void queryInsideAFailedPipelineIsSkippedLikeThePostgresqlBackendDoes() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(new Bind("", "no_such_statement", List.of(), List.of(), List.of()))
+                    .send(new Query("SELECT 1")).send(new Sync());
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Query("SELECT 'after'"));
+            assertThat(client.raw().receive()).isInstanceOf(RowDescription.class);
+            assertThat(text((DataRow) client.raw().receive(), 0)).isEqualTo("after");
+        }
+    }
+
+    @Test
+    void settingsOfTransactionClientsNeverReachSessionClients() throws SQLException {
+        try (ProxyFixture mixed = ProxyFixture.start(ProxyFixture.transactionPool(1), "m")) {
+            mixed.update(r -> r.withUser(new dev.pgtenant.config.registry.User("session_" + mixed.orgId("m"),
+                    dev.pgtenant.protocol.auth.ScramVerifier.fromPassword(ProxyFixture.PASSWORD), mixed.orgId("m"),
+                    java.util.Set.of(), java.util.Set.of(), false, dev.pgtenant.config.PoolMode.SESSION)));
+            java.util.Properties properties = new java.util.Properties();
+            properties.setProperty("user", mixed.user("m"));
+            properties.setProperty("password", ProxyFixture.PASSWORD);
+            properties.setProperty("options", "-c search_path=tenant_only");
+            try (Connection transactional = java.sql.DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + mixed.port() + "/app", properties)) {
+                execute(transactional, "SET TimeZone = 'Asia/Tokyo'");
+                assertThat(single(transactional, "SHOW search_path")).isEqualTo("tenant_only");
+            }
+            try (Connection session = mixed.connect("session_" + mixed.orgId("m"), ProxyFixture.PASSWORD, "app")) {
+                assertThat(single(session, "SHOW search_path")).isEqualTo("\"$user\", public");
+                assertThat(single(session, "SHOW TimeZone")).isNotEqualTo("Asia/Tokyo");
+            }
+        }
+    }
 }

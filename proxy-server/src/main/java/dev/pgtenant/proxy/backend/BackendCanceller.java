@@ -45,6 +45,9 @@ public final class BackendCanceller {
                         return;
                     }
                     connected.channel().closeFuture().addListener(closed -> done.complete(null));
+                    // A backend that never closes the cancel connection must not hold anything up.
+                    connected.channel().eventLoop().schedule(() -> connected.channel().close(),
+                            connectTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                     ByteBuf packet = connected.channel().alloc().buffer(CancelRequest.LENGTH);
                     new CancelRequest(key.processId(), key.secretKey()).encode(packet);
                     connected.channel().writeAndFlush(packet);

@@ -57,6 +57,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private volatile BackendUser user;
     private String closeReason;
     private boolean closed;
+    private volatile boolean settingsChanged;
     private ScheduledFuture<?> loginTimeout;
     private final Duration loginTimeoutDuration;
 
@@ -113,6 +114,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void resetDone() {
         appliedSettings.clear();
         statements.clear();
+        settingsChanged = false;
+    }
+
+    /** A transaction-mode client used the connection without a reset: its settings may differ from the defaults. */
+    public void markSettingsChanged() {
+        settingsChanged = true;
+    }
+
+    /** Whether a client left settings behind that the next session must reset first. */
+    public boolean settingsChanged() {
+        return settingsChanged;
     }
 
     public long createdNanos() {

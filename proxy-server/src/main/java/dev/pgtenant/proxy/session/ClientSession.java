@@ -349,6 +349,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String sql = parameters.toSql();
+        if (connection.settingsChanged()) {
+            // A transaction-mode client may have left settings: start from the server's defaults.
+            sql = "RESET ALL;" + (sql == null ? "" : sql);
+        }
         if (sql == null) {
             activate(connection);
             return;
@@ -365,6 +369,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                     } else if (state != State.CONNECTING || closeReason != null) {
                         pool.resetAndRelease(connection);
                     } else {
+                        if (connection.settingsChanged()) {
+                            connection.appliedSettings().clear();
+                        }
                         connection.appliedSettings().putAll(parameters.unreportedValues());
                         activate(connection);
                     }

@@ -20,14 +20,20 @@ record Expectation(Kind kind, String clientName, StatementText text) {
         DESCRIBE,
         /** Execute: ends with CommandComplete, EmptyQueryResponse or PortalSuspended. */
         EXECUTE,
-        /** Sync, Query or FunctionCall: ends with ReadyForQuery. */
-        READY,
+        /** Sync: ends with ReadyForQuery; the end of an extended-query batch. */
+        SYNC,
+        /** Query or FunctionCall: ends with ReadyForQuery, and ignored by a backend skipping to Sync. */
+        QUERY,
         /** ParseComplete the proxy answers itself: the backend has the statement already. */
         ANSWER_PARSE_COMPLETE,
         /** CloseComplete the proxy answers itself: the statement stays cached on the backend. */
         ANSWER_CLOSE_COMPLETE,
         /** CommandComplete DEALLOCATE and ReadyForQuery the proxy answers itself. */
         ANSWER_DEALLOCATE;
+
+        boolean endsWithReady() {
+            return this == SYNC || this == QUERY;
+        }
 
         boolean answeredByProxy() {
             return this == ANSWER_PARSE_COMPLETE || this == ANSWER_CLOSE_COMPLETE || this == ANSWER_DEALLOCATE;

@@ -46,9 +46,20 @@ public final class SessionStateScanner {
     }
 
     private static Optional<String> inspect(List<String> words) {
-        for (String word : words) {
+        for (int i = 0; i < words.size(); i++) {
+            String word = words.get(i);
             if (SESSION_LOCK_FUNCTIONS.contains(word)) {
                 return Optional.of("a session advisory lock (" + word + ")");
+            }
+            if (word.equals("set_config")) {
+                return Optional.of("set_config");
+            }
+            if (word.equals("pg_temp")) {
+                return Optional.of("a temporary object");
+            }
+            if (word.equals("into") && i + 1 < words.size()
+                    && (words.get(i + 1).equals("temp") || words.get(i + 1).equals("temporary"))) {
+                return Optional.of("a temporary object");
             }
         }
         if (words.isEmpty()) {
@@ -61,6 +72,10 @@ public final class SessionStateScanner {
                 return second.equals("transaction") ? Optional.empty() : Optional.of("SQL PREPARE");
             case "listen":
                 return Optional.of("LISTEN");
+            case "discard":
+                return Optional.of("DISCARD");
+            case "deallocate":
+                return Optional.of("SQL DEALLOCATE");
             case "load":
                 return Optional.of("LOAD");
             case "declare":

@@ -42,6 +42,29 @@ public final class StatementText {
         return new String(definition, 0, end, StandardCharsets.UTF_8);
     }
 
+    /**
+     * A statement with {@code sql} in place of this one's text and the same parameters (unknown types
+     * declared as text), so the client's Bind still fits it.
+     */
+    StatementText replacedBy(String sql) {
+        int end = 0;
+        while (end < definition.length && definition[end] != 0) {
+            end++;
+        }
+        byte[] types = end + 1 < definition.length
+                ? Arrays.copyOfRange(definition, end + 1, definition.length) : new byte[] {0, 0};
+        for (int at = 2; at + 4 <= types.length; at += 4) {
+            if (types[at] == 0 && types[at + 1] == 0 && types[at + 2] == 0 && types[at + 3] == 0) {
+                types[at + 3] = 25;
+            }
+        }
+        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+        byte[] replaced = new byte[text.length + 1 + types.length];
+        System.arraycopy(text, 0, replaced, 0, text.length);
+        System.arraycopy(types, 0, replaced, text.length + 1, types.length);
+        return new StatementText(replaced);
+    }
+
     int size() {
         return definition.length + backendName.length();
     }

@@ -49,9 +49,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * All its state lives on the client's event loop; backend messages are handed over to that loop.
  */
-public final class TransactionRelay implements Relay, BackendUser {
+public final class TransactionRelay implements Relay {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionRelay.class);
+    /** Messages a client may send while waiting for a backend are held, up to this many bytes. */
+    private static final int MAX_WAITING_BYTES = 1024 * 1024;
     private static final Pattern DEALLOCATE =
             Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
 
@@ -68,8 +70,14 @@ public final class TransactionRelay implements Relay, BackendUser {
     private final ArrayDeque<Expectation> expected = new ArrayDeque<>();
     private final ArrayDeque<Frame> waiting = new ArrayDeque<>();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
-    private List<Frame> backendBatch = new ArrayList<>();
     private BackendConnection backend;
+    private Attachment attachment;
+    /** The transaction status of the last ReadyForQuery the client received. */
+    private TransactionStatus clientStatus = TransactionStatus.IDLE;
+    private boolean unnamedParsedThisHold;
+    private byte[] unnamedDefinition;
+    private boolean copyIn;
+    private int waitingBytes;
     private volatile BackendConnection running;
     private Object poolTicket;
     private boolean acquiring;
@@ -114,20 +122,38 @@ public final class TransactionRelay implements Relay, BackendUser {
                 return;
             }
             if (!acquiring && isNewNamedParse(frame)) {
-                waiting.add(frame);
+                hold(frame);
                 return;
             }
             if (!acquiring && frame.type() == 'S' && !waiting.isEmpty()) {
                 prepareWithoutBackend(frame);
                 return;
             }
-            waiting.add(frame);
+            hold(frame);
             if (!acquiring) {
                 acquire();
             }
             return;
         }
-        forward(frame);
+        forwardSafely(frame);
+    }
+
+    private void hold(Frame frame) {
+        waitingBytes += frame.content().readableBytes();
+        waiting.add(frame);
+        if (waitingBytes > MAX_WAITING_BYTES) {
+            session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
+                    + " bytes while waiting for a backend connection");
+        }
+    }
+
+    /** A translation failure ends the session with its SQLSTATE rather than leaving it half-forwarded. */
+    private void forwardSafely(Frame frame) {
+        try {
+            forward(frame);
+        } catch (ProtocolException e) {
+            session.fatal(e.sqlState(), e.getMessage());
+        }
     }
 
     /** A Parse of a statement name this client has not used yet. */
@@ -136,7 +162,8 @@ public final class TransactionRelay implements Relay, BackendUser {
             return false;
         }
         String name = readString(frame.body(), 0, StandardCharsets.ISO_8859_1);
-        return name != null && !name.isEmpty() && !statements.containsKey(name)
+        String query = name == null ? null : readString(frame.body(), name.length() + 1, StandardCharsets.ISO_8859_1);
+        return name != null && query != null && !name.isEmpty() && !statements.containsKey(name)
                 && waiting.stream().noneMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
                 && statements.size() + waiting.size() < maxClientStatements;
     }
@@ -157,9 +184,9 @@ public final class TransactionRelay implements Relay, BackendUser {
             byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
             body.getBytes(nameEnd + 1, definition);
             StatementText text = new StatementText(definition);
-            if (checkSessionState(text.query()).isPresent()) {
-                text = new StatementText((refusalStatement(SessionStateScanner.sessionState(text.query()).orElseThrow())
-                        + "\0\0\0").getBytes(StandardCharsets.UTF_8));
+            Optional<String> refusal = checkSessionState(text.query());
+            if (refusal.isPresent()) {
+                text = text.replacedBy(refusalStatement(refusal.get()));
             }
             statements.put(name, text);
             counters.deferredPrepares.increment();
@@ -230,6 +257,8 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     private void acquire() {
         acquiring = true;
+        // Hold the client's further input in its socket, not in memory, until there is a backend.
+        session.channel().config().setAutoRead(false);
         poolTicket = pool.acquire(session.executor(), (connection, problem) -> {
             poolTicket = null;
             acquiring = false;
@@ -304,9 +333,14 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     private void attach(BackendConnection connection) {
         backend = connection;
-        connection.onLoop(() -> connection.setUser(this));
-        while (!waiting.isEmpty() && backend != null) {
-            forward(waiting.poll());
+        attachment = new Attachment(connection);
+        unnamedParsedThisHold = false;
+        Attachment user = attachment;
+        connection.onLoop(() -> connection.setUser(user));
+        session.channel().config().setAutoRead(true);
+        waitingBytes = 0;
+        while (!waiting.isEmpty() && backend != null && !closed) {
+            forwardSafely(waiting.poll());
         }
         if (backend != null) {
             backend.flush();
@@ -336,10 +370,15 @@ public final class TransactionRelay implements Relay, BackendUser {
                 send(frame);
             }
             case 'S' -> {
+                if (copyIn) {
+                    // A backend in COPY IN ignores Sync: no ReadyForQuery will answer it.
+                    send(frame);
+                    return;
+                }
                 unsynced = false;
                 skippingToSync = false;
                 awaitingReady++;
-                expect(Expectation.of(Expectation.Kind.READY));
+                expect(Expectation.of(Expectation.Kind.SYNC));
                 send(frame);
             }
             case 'H' -> {
@@ -347,8 +386,16 @@ public final class TransactionRelay implements Relay, BackendUser {
                 send(frame);
             }
             case 'F' -> {
+                if (skippingToSync) {
+                    frame.release();
+                    return;
+                }
                 awaitingReady++;
-                expect(Expectation.of(Expectation.Kind.READY));
+                expect(Expectation.of(Expectation.Kind.QUERY));
+                send(frame);
+            }
+            case 'c', 'f' -> {
+                copyIn = false;
                 send(frame);
             }
             default -> send(frame);
@@ -359,17 +406,22 @@ public final class TransactionRelay implements Relay, BackendUser {
     }
 
     private void forwardQuery(Frame frame) {
+        if (skippingToSync) {
+            // The backend ignores a Query until the Sync that ends the failed batch.
+            frame.release();
+            return;
+        }
         String sql = java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), "");
-        Matcher deallocate = DEALLOCATE.matcher(sql);
-        if (deallocate.matches() && pinnedBy == null && deallocate(deallocate.group(2))) {
+        if (clientStatus != TransactionStatus.FAILED_TRANSACTION && deallocatesProtocolStatement(sql)) {
             frame.release();
             awaitingReady++;
             expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
             return;
         }
         Optional<String> refusal = checkSessionState(sql);
+        forgetWhatTheQueryDiscards(sql);
         awaitingReady++;
-        expect(Expectation.of(Expectation.Kind.READY));
+        expect(Expectation.of(Expectation.Kind.QUERY));
         if (refusal.isPresent()) {
             frame.release();
             sendQuery(refusalStatement(refusal.get()));
@@ -393,9 +445,11 @@ public final class TransactionRelay implements Relay, BackendUser {
         StatementText text = new StatementText(definition);
         Optional<String> refusal = checkSessionState(text.query());
         if (refusal.isPresent()) {
-            text = new StatementText((refusalStatement(refusal.get()) + "\0\0\0").getBytes(StandardCharsets.UTF_8));
+            text = text.replacedBy(refusalStatement(refusal.get()));
         }
         if (name.isEmpty()) {
+            unnamedParsedThisHold = true;
+            unnamedDefinition = text.definition();
             expect(Expectation.of(Expectation.Kind.ONE_REPLY));
             sendParse("", text);
             return;
@@ -413,7 +467,7 @@ public final class TransactionRelay implements Relay, BackendUser {
                     + " prepared statements, the most pgtenant keeps for one client; close some first");
         }
         statements.put(name, text);
-        if (backend.statements().contains(text.backendName())) {
+        if (backend.statements().contains(text.backendName()) && clientStatus != TransactionStatus.FAILED_TRANSACTION) {
             counters.cacheHits.increment();
             expect(new Expectation(Expectation.Kind.ANSWER_PARSE_COMPLETE, name, text));
             return;
@@ -430,28 +484,74 @@ public final class TransactionRelay implements Relay, BackendUser {
         ByteBuf body = frame.body();
         int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
         int nameEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, body.writerIndex(), (byte) 0);
-        StatementText text = nameEnd < 0 || skippingToSync ? null
-                : statements.get(body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
+        String name = nameEnd < 0 ? null : body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1);
+        StatementText text = name == null || skippingToSync ? null : statements.get(name);
         if (text == null) {
+            if (name != null && name.isEmpty() && !skippingToSync) {
+                restoreUnnamed();
+            }
+            if (name != null && name.startsWith(StatementText.BACKEND_PREFIX) && !skippingToSync) {
+                // Never let a client reach statements the proxy prepared for others.
+                frame.release();
+                expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+                sendBind(body, portalEnd, nameEnd, "pgtenant-unknown:" + name);
+                return;
+            }
             passThrough(frame, Expectation.Kind.ONE_REPLY);
             return;
         }
         ensurePrepared(text);
-        ByteBuf rewritten = backend.channel().alloc().buffer(frame.content().readableBytes() + 48);
+        expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+        sendBind(body, portalEnd, nameEnd, text.backendName());
+        frame.release();
+    }
+
+    private void sendBind(ByteBuf body, int portalEnd, int nameEnd, String statement) {
+        ByteBuf rewritten = backend.channel().alloc().buffer(body.readableBytes() + 64);
         rewritten.writeByte('B').writeInt(0);
         rewritten.writeBytes(body, body.readerIndex(), portalEnd + 1 - body.readerIndex());
-        writeName(rewritten, text.backendName());
+        writeName(rewritten, statement);
         rewritten.writeBytes(body, nameEnd + 1, body.writerIndex() - nameEnd - 1);
         rewritten.setInt(1, rewritten.writerIndex() - 1);
-        frame.release();
-        expect(Expectation.of(Expectation.Kind.ONE_REPLY));
         backend.write(rewritten);
+    }
+
+    /**
+     * Before a Bind or Describe of the unnamed statement on a backend this client has not parsed it
+     * on during this hold: give the backend the client's own unnamed statement, or none, never the
+     * one another client left there.
+     */
+    private void restoreUnnamed() {
+        if (unnamedParsedThisHold) {
+            return;
+        }
+        unnamedParsedThisHold = true;
+        if (unnamedDefinition != null) {
+            expect(Expectation.of(Expectation.Kind.INTERNAL_PARSE));
+            sendParse("", new StatementText(unnamedDefinition));
+        } else {
+            expect(Expectation.of(Expectation.Kind.INTERNAL_CLOSE));
+            sendTargeted('C', "");
+        }
     }
 
     private void forwardDescribe(Frame frame) {
         unsynced = true;
         StatementText text = namedStatement(frame);
         if (text == null) {
+            ByteBuf body = frame.body();
+            boolean statement = body.isReadable() && body.getByte(body.readerIndex()) == 'S';
+            String name = statement ? readString(body, 1, StandardCharsets.ISO_8859_1) : null;
+            if (name != null && !skippingToSync) {
+                if (name.isEmpty()) {
+                    restoreUnnamed();
+                } else if (name.startsWith(StatementText.BACKEND_PREFIX)) {
+                    frame.release();
+                    expect(Expectation.of(Expectation.Kind.DESCRIBE));
+                    sendTargeted('D', "pgtenant-unknown:" + name);
+                    return;
+                }
+            }
             passThrough(frame, Expectation.Kind.DESCRIBE);
             return;
         }
@@ -508,21 +608,46 @@ public final class TransactionRelay implements Relay, BackendUser {
         }
     }
 
-    private boolean deallocate(String target) {
-        if (target.equalsIgnoreCase("all")) {
+    /**
+     * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
+     * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
+     */
+    private boolean deallocatesProtocolStatement(String sql) {
+        Matcher deallocate = DEALLOCATE.matcher(sql);
+        if (!deallocate.matches()) {
+            return false;
+        }
+        String target = deallocate.group(1).isEmpty() ? deallocate.group(2).toLowerCase(Locale.ROOT) : deallocate.group(2);
+        if (deallocate.group(1).isEmpty() && target.equals("all")) {
+            if (pinnedBy != null) {
+                return false;
+            }
             statements.clear();
             return true;
         }
         return statements.remove(target) != null;
     }
 
+    /** SQL that drops the backend's prepared statements or settings makes the proxy's books forget them too. */
+    private void forgetWhatTheQueryDiscards(String sql) {
+        for (List<String> statement : SessionStateScanner.statements(sql)) {
+            if (statement.size() >= 2 && statement.get(1).equals("all")
+                    && (statement.get(0).equals("discard") || statement.get(0).equals("deallocate"))) {
+                backend.statements().clear();
+                if (statement.get(0).equals("discard")) {
+                    statements.clear();
+                    backend.appliedSettings().clear();
+                }
+            }
+        }
+    }
+
     private boolean answerDeallocateWithoutBackend(Frame frame) {
-        if (frame.type() != 'Q' || pinnedBy != null) {
+        if (frame.type() != 'Q') {
             return false;
         }
-        Matcher deallocate = DEALLOCATE.matcher(
-                java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), ""));
-        if (!deallocate.matches() || !deallocate(deallocate.group(2))) {
+        if (!deallocatesProtocolStatement(
+                java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), ""))) {
             return false;
         }
         frame.release();
@@ -559,55 +684,69 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     // ---- backend side ----
 
-    @Override
-    public void backendFrame(Frame frame) {
-        if (session.executor().inEventLoop()) {
-            handleBackend(frame);
-        } else {
-            backendBatch.add(frame);
-        }
-    }
+    /**
+     * The link to one backend connection for one hold. Messages and events of a connection this
+     * client no longer holds never touch the current one's state.
+     */
+    private final class Attachment implements BackendUser {
+        private final BackendConnection connection;
+        private List<Frame> batch = new ArrayList<>();
 
-    @Override
-    public void backendReadComplete() {
-        if (session.executor().inEventLoop()) {
-            afterBackendBatch();
-            return;
+        Attachment(BackendConnection connection) {
+            this.connection = connection;
         }
-        List<Frame> batch = backendBatch;
-        backendBatch = new ArrayList<>();
-        if (!batch.isEmpty()) {
-            session.executor().execute(() -> {
-                batch.forEach(this::handleBackend);
+
+        @Override
+        public void backendFrame(Frame frame) {
+            if (session.executor().inEventLoop()) {
+                handleBackend(this, frame);
+            } else {
+                batch.add(frame);
+            }
+        }
+
+        @Override
+        public void backendReadComplete() {
+            if (session.executor().inEventLoop()) {
                 afterBackendBatch();
-            });
-        }
-    }
-
-    @Override
-    public void backendWritabilityChanged(boolean writable) {
-        session.executor().execute(() -> {
-            BackendConnection current = backend;
-            session.channel().config().setAutoRead(current == null || current.channel().isWritable());
-        });
-    }
-
-    @Override
-    public void backendClosed(String reason) {
-        List<Frame> batch = backendBatch;
-        backendBatch = new ArrayList<>();
-        session.executor().execute(() -> {
-            batch.forEach(this::handleBackend);
-            BackendConnection lost = backend;
-            if (lost == null) {
                 return;
             }
-            backend = null;
-            running = null;
-            pool.discard(lost, reason);
-            session.fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of "
-                    + session.destination() + " (" + reason + "); reconnect to continue");
-        });
+            List<Frame> done = batch;
+            batch = new ArrayList<>();
+            if (!done.isEmpty()) {
+                session.executor().execute(() -> {
+                    done.forEach(frame -> handleBackend(this, frame));
+                    afterBackendBatch();
+                });
+            }
+        }
+
+        @Override
+        public void backendWritabilityChanged(boolean writable) {
+            session.executor().execute(() -> {
+                if (attachment == this) {
+                    session.channel().config().setAutoRead(connection.channel().isWritable());
+                }
+            });
+        }
+
+        @Override
+        public void backendClosed(String reason) {
+            List<Frame> done = batch;
+            batch = new ArrayList<>();
+            session.executor().execute(() -> {
+                done.forEach(frame -> handleBackend(this, frame));
+                if (attachment != this) {
+                    return;
+                }
+                backend = null;
+                attachment = null;
+                running = null;
+                pool.discard(connection, reason);
+                session.fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of "
+                        + session.destination() + " (" + reason + "); reconnect to continue");
+            });
+        }
     }
 
     private void afterBackendBatch() {
@@ -619,14 +758,14 @@ public final class TransactionRelay implements Relay, BackendUser {
         }
     }
 
-    private void handleBackend(Frame frame) {
+    private void handleBackend(Attachment from, Frame frame) {
         byte type = frame.type();
         if (log.isTraceEnabled()) {
             log.trace("{} <- backend: {} (expecting {}, backend {})", session.describe(), (char) type, expected,
                     backend == null ? null : backend.key().processId());
         }
-        if (closed || backend == null) {
-            // A late notice or parameter change of a session already over: it concerns only this client.
+        if (closed || from != attachment) {
+            // A late notice or parameter change from a connection already given back: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
                 session.channel().write(frame.content());
             } else {
@@ -659,6 +798,13 @@ public final class TransactionRelay implements Relay, BackendUser {
                 }
                 toClient(frame);
             }
+            case 'G' -> {
+                Expectation head = expected.peek();
+                if (head != null && head.kind() == Expectation.Kind.EXECUTE) {
+                    enterExtendedCopyIn();
+                }
+                toClient(frame);
+            }
             default -> toClient(frame);
         }
         answerWhatTheProxyCan();
@@ -679,7 +825,7 @@ public final class TransactionRelay implements Relay, BackendUser {
     }
 
     private void onReady(Frame frame) {
-        while (!expected.isEmpty() && expected.peek().kind() != Expectation.Kind.READY) {
+        while (!expected.isEmpty() && !expected.peek().kind().endsWithReady()) {
             Expectation skipped = expected.poll();
             if (!skipped.kind().answeredByProxy()) {
                 frame.release();
@@ -694,35 +840,40 @@ public final class TransactionRelay implements Relay, BackendUser {
             return;
         }
         awaitingReady--;
+        ByteBuf content = frame.content();
+        TransactionStatus reported = content.readableBytes() > 5 ? TransactionStatus.valueOf(content.getByte(content.readerIndex() + 5)) : null;
+        if (reported != null) {
+            clientStatus = reported;
+        }
         toClient(frame);
         releaseIfDone();
     }
 
     private void onError(Frame frame) {
+        copyIn = false;
         Expectation head = expected.peek();
-        if (head != null && head.kind() != Expectation.Kind.READY) {
+        if (head != null && !head.kind().endsWithReady()) {
             expected.poll();
             undo(head);
         }
         toClient(frame);
-        if (head != null && head.kind() == Expectation.Kind.READY) {
+        if (head != null && head.kind().endsWithReady()) {
             return;
         }
-        // The backend now ignores everything up to the next Sync; so does the queue.
+        // The backend now ignores everything up to the next Sync; so does the queue. Undone last first,
+        // so that a Close and a Parse of the same name end where the backend does.
+        List<Expectation> skipped = new ArrayList<>();
         boolean syncQueued = false;
-        List<Expectation> kept = new ArrayList<>();
         while (!expected.isEmpty()) {
-            Expectation next = expected.poll();
-            if (next.kind() == Expectation.Kind.READY) {
-                kept.add(next);
+            if (expected.peek().kind() == Expectation.Kind.SYNC) {
                 syncQueued = true;
-                kept.addAll(expected);
-                expected.clear();
                 break;
             }
-            undo(next);
+            skipped.add(expected.poll());
         }
-        expected.addAll(kept);
+        for (int i = skipped.size() - 1; i >= 0; i--) {
+            undo(skipped.get(i));
+        }
         if (!syncQueued) {
             skippingToSync = true;
         }
@@ -737,8 +888,19 @@ public final class TransactionRelay implements Relay, BackendUser {
                     backend.statements().remove(skipped.text().backendName());
                 }
             }
-            case INTERNAL_PARSE -> backend.statements().remove(skipped.text().backendName());
-            case INTERNAL_CLOSE -> backend.statements().add(skipped.clientName());
+            case INTERNAL_PARSE -> {
+                if (skipped.text() != null) {
+                    backend.statements().remove(skipped.text().backendName());
+                } else {
+                    unnamedParsedThisHold = false;
+                }
+            }
+            case INTERNAL_CLOSE -> {
+                if (skipped.clientName() != null) {
+                    backend.statements().add(skipped.clientName());
+                }
+            }
+            case QUERY -> awaitingReady--;
             case ANSWER_CLOSE_COMPLETE -> {
                 if (skipped.text() != null) {
                     statements.put(skipped.clientName(), skipped.text());
@@ -746,6 +908,24 @@ public final class TransactionRelay implements Relay, BackendUser {
             }
             case ANSWER_DEALLOCATE -> awaitingReady--;
             default -> {
+            }
+        }
+    }
+
+    /**
+     * COPY IN started by Execute: the backend ignores the Syncs that reach it before CopyDone or
+     * CopyFail, including any the client already sent; only a later one is answered.
+     */
+    private void enterExtendedCopyIn() {
+        copyIn = true;
+        List<Expectation> rest = new ArrayList<>(expected);
+        expected.clear();
+        expected.add(rest.get(0));
+        for (Expectation later : rest.subList(1, rest.size())) {
+            if (later.kind() == Expectation.Kind.SYNC) {
+                awaitingReady--;
+            } else {
+                expected.add(later);
             }
         }
     }
@@ -763,7 +943,7 @@ public final class TransactionRelay implements Relay, BackendUser {
             case ANSWER_CLOSE_COMPLETE -> writeToClient(new CloseComplete());
             case ANSWER_DEALLOCATE -> {
                 writeToClient(new CommandComplete("DEALLOCATE"));
-                writeToClient(new ReadyForQuery(backend == null ? TransactionStatus.IDLE : backend.status()));
+                writeToClient(new ReadyForQuery(clientStatus));
                 awaitingReady--;
                 releaseIfDone();
             }
@@ -796,6 +976,8 @@ public final class TransactionRelay implements Relay, BackendUser {
 
     private void release(BackendConnection connection) {
         backend = null;
+        attachment = null;
+        connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.channel().flush();
         connection.onLoop(() -> {
