@@ -159,6 +159,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Back-pressure toward this backend: reads from it only while {@code peer} can take more writes.
+     * Decided on this connection's loop, with the peer's writability as it is then.
+     */
+    public void readWhileWritable(Channel peer) {
+        onLoop(() -> channel.config().setAutoRead(peer.isWritable()));
+    }
+
     /** Runs {@code task} on the connection's event loop: where its user may be changed. */
     public void onLoop(Runnable task) {
         if (channel.eventLoop().inEventLoop()) {

@@ -113,65 +113,63 @@ final class UserCommand {
 
     @Command(name = "grant", mixinStandardHelpOptions = true,
             description = "Let a user open another organization's database, or a shared database.")
-    static final class Grant implements Callable<Integer> {
-        @Parameters(paramLabel = "NAME")
-        String name;
-
-        @Option(names = "--org", paramLabel = "ID", description = "An organization to grant.")
-        java.util.List<String> orgs = java.util.List.of();
-
-        @Option(names = "--database", paramLabel = "NAME", description = "A shared database to grant.")
-        java.util.List<String> databases = java.util.List.of();
-
-        @Mixin
-        RegistryOption registry;
-
-        @Override
-        public Integer call() {
-            registry.file().update(current -> {
-                User user = existing(current, name);
-                orgs.forEach(org -> current.organization(Names.requireOrgId(org))
-                        .orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
-                databases.forEach(db -> current.sharedDatabase(db)
-                        .orElseThrow(() -> new RegistryException("shared database " + db + " does not exist")));
-                Set<String> grantedOrgs = new java.util.TreeSet<>(user.orgs());
-                grantedOrgs.addAll(orgs);
-                Set<String> grantedDatabases = new java.util.TreeSet<>(user.databases());
-                grantedDatabases.addAll(databases);
-                return current.withUser(new User(name, user.verifier(), user.org(), grantedOrgs, grantedDatabases,
-                        user.admin(), user.poolMode()));
-            });
-            System.out.println("granted " + name + " " + String.join(", ", concat(orgs, databases)));
-            return 0;
+    static final class Grant extends GrantChange {
+        Grant() {
+            super(true);
         }
     }
 
     @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Take back grants of organizations or shared databases.")
-    static final class Revoke implements Callable<Integer> {
+    static final class Revoke extends GrantChange {
+        Revoke() {
+            super(false);
+        }
+    }
+
+    /** Adds or removes grants of organizations and shared databases. */
+    abstract static class GrantChange implements Callable<Integer> {
+        private final boolean grant;
+
         @Parameters(paramLabel = "NAME")
         String name;
 
-        @Option(names = "--org", paramLabel = "ID", description = "An organization to revoke.")
+        @Option(names = "--org", paramLabel = "ID", description = "An organization.")
         java.util.List<String> orgs = java.util.List.of();
 
-        @Option(names = "--database", paramLabel = "NAME", description = "A shared database to revoke.")
+        @Option(names = "--database", paramLabel = "NAME", description = "A shared database.")
         java.util.List<String> databases = java.util.List.of();
 
         @Mixin
         RegistryOption registry;
 
+        GrantChange(boolean grant) {
+            this.grant = grant;
+        }
+
         @Override
         public Integer call() {
             registry.file().update(current -> {
                 User user = existing(current, name);
+                if (grant) {
+                    orgs.forEach(org -> current.organization(Names.requireOrgId(org))
+                            .orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
+                    databases.forEach(db -> current.sharedDatabase(db)
+                            .orElseThrow(() -> new RegistryException("shared database " + db + " does not exist")));
+                }
                 Set<String> grantedOrgs = new java.util.TreeSet<>(user.orgs());
-                grantedOrgs.removeAll(orgs);
                 Set<String> grantedDatabases = new java.util.TreeSet<>(user.databases());
-                grantedDatabases.removeAll(databases);
+                if (grant) {
+                    grantedOrgs.addAll(orgs);
+                    grantedDatabases.addAll(databases);
+                } else {
+                    grantedOrgs.removeAll(orgs);
+                    grantedDatabases.removeAll(databases);
+                }
                 return current.withUser(new User(name, user.verifier(), user.org(), grantedOrgs, grantedDatabases,
                         user.admin(), user.poolMode()));
             });
-            System.out.println("revoked " + String.join(", ", concat(orgs, databases)) + " from " + name);
+            String what = String.join(", ", concat(orgs, databases));
+            System.out.println(grant ? "granted " + name + " " + what : "revoked " + what + " from " + name);
             return 0;
         }
     }

@@ -75,7 +75,7 @@ final class SessionRelay implements Relay, BackendUser {
     public void clientWritabilityChanged() {
         BackendConnection current = backend;
         if (current != null) {
-            current.onLoop(() -> current.channel().config().setAutoRead(session.channel().isWritable()));
+            current.readWhileWritable(session.channel());
         }
     }
 

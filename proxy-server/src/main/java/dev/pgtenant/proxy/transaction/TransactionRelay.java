@@ -209,7 +209,7 @@ public final class TransactionRelay implements Relay {
     public void clientWritabilityChanged() {
         BackendConnection current = backend;
         if (current != null) {
-            current.onLoop(() -> current.channel().config().setAutoRead(session.channel().isWritable()));
+            current.readWhileWritable(session.channel());
         }
     }
 
@@ -754,7 +754,7 @@ public final class TransactionRelay implements Relay {
         client.flush();
         BackendConnection current = backend;
         if (current != null && !client.isWritable()) {
-            current.onLoop(() -> current.channel().config().setAutoRead(client.isWritable()));
+            current.readWhileWritable(client);
         }
     }
 
