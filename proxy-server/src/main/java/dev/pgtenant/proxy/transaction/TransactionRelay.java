@@ -7,7 +7,6 @@ import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.backend.CloseComplete;
 import dev.pgtenant.protocol.message.backend.CommandComplete;
-import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.backend.ParameterStatus;
 import dev.pgtenant.protocol.message.backend.ParseComplete;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
@@ -351,7 +350,7 @@ public final class TransactionRelay implements Relay {
     private void forward(Frame frame) {
         byte type = frame.type();
         if (log.isTraceEnabled()) {
-            log.trace("{} -> backend {}: {} (expecting {})", session.describe(), backend.key().processId(), (char) type, expected);
+            log.trace("{} -> backend {}: {} (expecting {})", session.describe(), backend, (char) type, expected);
         }
         running = backend;
         switch (type) {
@@ -762,7 +761,7 @@ public final class TransactionRelay implements Relay {
         byte type = frame.type();
         if (log.isTraceEnabled()) {
             log.trace("{} <- backend: {} (expecting {}, backend {})", session.describe(), (char) type, expected,
-                    backend == null ? null : backend.key().processId());
+                    backend);
         }
         if (closed || from != attachment) {
             // A late notice or parameter change from a connection already given back: it concerns only this client.
