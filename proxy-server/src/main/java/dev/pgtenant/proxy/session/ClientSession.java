@@ -27,6 +27,7 @@ import dev.pgtenant.protocol.message.startup.CancelRequest;
 import dev.pgtenant.protocol.message.startup.GssEncRequest;
 import dev.pgtenant.protocol.message.startup.SslRequest;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
+import dev.pgtenant.proxy.admin.AdminConsole;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendQuery;
 import dev.pgtenant.proxy.pool.BackendPool;
@@ -310,6 +311,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String database = startup.database() == null ? startup.user() : startup.database();
+        if (AdminConsole.DATABASE.equals(database) && user.admin()) {
+            destination = "the admin console";
+            activateAdminConsole();
+            ctx.pipeline().replace(FrameDecoder.class, "frames",
+                    new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
+            return;
+        }
         RoutingDecision decision = context.router().route(registry, user, database);
         if (decision instanceof RoutingDecision.Refused refused) {
             fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
@@ -397,6 +405,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (held) {
             relay.clientReadComplete();
         }
+    }
+
+    private void activateAdminConsole() {
+        state = State.ACTIVE;
+        cancelAuthenticationTimeout();
+        proxyKey = context.cancelKeys().issue(this);
+        AdminConsole.PARAMETERS.forEach((name, value) -> write(new ParameterStatus(name, value)));
+        write(proxyKey);
+        writeAndFlush(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+        relay = new AdminConsole(this);
+        log.info("{} opened the admin console", describeClient());
     }
 
     private void holdUntilReady(Frame frame) {

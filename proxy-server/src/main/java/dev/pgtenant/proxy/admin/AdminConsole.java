@@ -1,0 +1,158 @@
+package dev.pgtenant.proxy.admin;
+
+import dev.pgtenant.protocol.ByteString;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.CommandComplete;
+import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.backend.RowDescription;
+import dev.pgtenant.protocol.message.frontend.Query;
+import dev.pgtenant.protocol.message.frontend.FrontendMessages;
+import dev.pgtenant.proxy.pool.BackendPool;
+import dev.pgtenant.proxy.session.ClientSession;
+import dev.pgtenant.proxy.session.Relay;
+import dev.pgtenant.proxy.transaction.StatementCounters;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The admin console: admin users connect to database {@code pgtenant} with psql and ask
+ * {@code SHOW POOLS}, {@code SHOW STATS} or {@code SHOW HELP}. Answered by the proxy itself over the
+ * simple query protocol; no backend is involved.
+ */
+public final class AdminConsole implements Relay {
+
+    /** The database name that reaches the console. */
+    public static final String DATABASE = "pgtenant";
+
+    /** Parameters a client expects at startup; psql needs server_version. */
+    public static final Map<String, String> PARAMETERS = Map.of("server_version", "17.0 (pgtenant admin console)",
+            "server_encoding", "UTF8", "client_encoding", "UTF8", "DateStyle", "ISO, MDY", "integer_datetimes", "on",
+            "standard_conforming_strings", "on");
+
+    private static final int TEXT = 25;
+    private static final int INT8 = 20;
+
+    private final ClientSession session;
+
+    public AdminConsole(ClientSession session) {
+        this.session = session;
+    }
+
+    @Override
+    public void clientFrame(Frame frame) {
+        try {
+            if (frame.type() == 'X') {
+                session.close("the admin client ended the session");
+                return;
+            }
+            if (frame.type() != 'Q') {
+                if (frame.type() == 'S') {
+                    write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+                } else if (frame.type() == 'P') {
+                    write(ErrorResponse.error(SqlState.FEATURE_NOT_SUPPORTED,
+                            "the admin console speaks only the simple query protocol (use psql)"));
+                }
+                return;
+            }
+            String sql = ((Query) FrontendMessages.decode(frame)).sql().trim().replaceAll(";\\s*$", "")
+                    .replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+            if (sql.startsWith("set ")) {
+                // Drivers set application_name and the like on connect; nothing here depends on them.
+                write(new CommandComplete("SET"));
+                write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+                return;
+            }
+            switch (sql) {
+                case "show pools" -> pools();
+                case "show stats" -> stats();
+                case "show help", "help" -> help();
+                default -> write(ErrorResponse.of(ErrorResponse.Severity.ERROR, "42601",
+                        "unknown admin command \"" + sql + "\"", "SHOW HELP lists the commands"));
+            }
+            write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+        } finally {
+            frame.release();
+            session.channel().flush();
+        }
+    }
+
+    private void pools() {
+        List<List<Object>> rows = new ArrayList<>();
+        for (BackendPool pool : session.context().pools().all()) {
+            BackendPool.PoolStats stats = pool.stats();
+            rows.add(List.of(pool.target().database(), pool.target().user(),
+                    pool.target().server().host() + ":" + pool.target().server().port(),
+                    stats.active(), stats.idle(), stats.opening(), stats.waiting()));
+        }
+        table("SHOW", List.of("database", "user", "server", "active", "idle", "opening", "waiting"),
+                List.of(TEXT, TEXT, TEXT, INT8, INT8, INT8, INT8), rows);
+    }
+
+    private void stats() {
+        StatementCounters counters = session.context().statementCounters();
+        Map<String, Long> values = new LinkedHashMap<>();
+        values.put("statements_prepared_on_backends", counters.preparedOnBackends());
+        values.put("statement_cache_hits", counters.cacheHits());
+        values.put("statement_evictions", counters.evictions());
+        values.put("statements_prepared_without_backend", counters.deferredPrepares());
+        values.put("sessions_pinned", counters.pins());
+        values.put("settings_reapplied", counters.settingsApplied());
+        List<List<Object>> rows = new ArrayList<>();
+        values.forEach((name, value) -> rows.add(List.of(name, value)));
+        table("SHOW", List.of("counter", "value"), List.of(TEXT, INT8), rows);
+    }
+
+    private void help() {
+        List<List<Object>> rows = List.of(
+                List.of("SHOW POOLS", "backend pools: connections in use, idle, opening, clients waiting"),
+                List.of("SHOW STATS", "transaction-pooling counters: statements prepared, cache hits, evictions, pins"),
+                List.of("SHOW HELP", "this list"));
+        table("SHOW", List.of("command", "what it shows"), List.of(TEXT, TEXT), rows);
+    }
+
+    private void table(String tag, List<String> columns, List<Integer> types, List<List<Object>> rows) {
+        List<RowDescription.Column> description = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            description.add(RowDescription.Column.text(columns.get(i), types.get(i)));
+        }
+        write(new RowDescription(description));
+        for (List<Object> row : rows) {
+            List<ByteString> values = new ArrayList<>();
+            row.forEach(value -> values.add(ByteString.copyOf(String.valueOf(value).getBytes(StandardCharsets.UTF_8))));
+            write(new DataRow(values));
+        }
+        write(new CommandComplete(tag));
+    }
+
+    private void write(BackendMessage message) {
+        ByteBuf buf = session.channel().alloc().buffer();
+        message.encode(buf);
+        session.channel().write(buf);
+    }
+
+    @Override
+    public void clientReadComplete() {
+        session.channel().flush();
+    }
+
+    @Override
+    public void clientWritabilityChanged() {
+    }
+
+    @Override
+    public void clientClosed() {
+    }
+
+    @Override
+    public void cancel() {
+    }
+}

@@ -1,0 +1,65 @@
+package dev.pgtenant.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgtenant.config.registry.User;
+import dev.pgtenant.protocol.auth.ScramVerifier;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Admin users reach the console at database "pgtenant"; others are refused like any other database. */
+class AdminConsoleTest {
+
+    @Test
+    void adminsSeePoolsAndCountersOthersAreRefused() throws SQLException {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.transactionPool(3), "a")) {
+            String admin = "admin_" + proxy.orgId("a");
+            proxy.update(r -> r.withUser(new User(admin, ScramVerifier.fromPassword(ProxyFixture.PASSWORD), proxy.orgId("a"),
+                    Set.of(), Set.of(), true)));
+            try (Connection tenant = proxy.connect("a"); Statement statement = tenant.createStatement()) {
+                SessionResetTest.single(statement, "SELECT 1");
+            }
+            try (Connection console = console(proxy, admin); Statement statement = console.createStatement()) {
+                Map<String, String> pools = new HashMap<>();
+                try (ResultSet rows = statement.executeQuery("SHOW POOLS")) {
+                    while (rows.next()) {
+                        pools.put(rows.getString("database"), rows.getString("idle"));
+                    }
+                }
+                assertThat(pools).containsKey(proxy.database("a"));
+                Map<String, Long> stats = new HashMap<>();
+                try (ResultSet rows = statement.executeQuery("show stats;")) {
+                    while (rows.next()) {
+                        stats.put(rows.getString(1), rows.getLong(2));
+                    }
+                }
+                assertThat(stats).containsKeys("statements_prepared_on_backends", "statement_cache_hits",
+                        "statement_evictions", "sessions_pinned");
+                assertThatThrownBy(() -> statement.executeQuery("DROP DATABASE x"))
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+                try (ResultSet rows = statement.executeQuery("SHOW HELP")) {
+                    assertThat(rows.next()).isTrue();
+                }
+            }
+            assertThatThrownBy(() -> console(proxy, proxy.user("a")).close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+    }
+
+    private static Connection console(ProxyFixture proxy, String user) throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", ProxyFixture.PASSWORD);
+        properties.setProperty("preferQueryMode", "simple");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/pgtenant", properties);
+    }
+}
