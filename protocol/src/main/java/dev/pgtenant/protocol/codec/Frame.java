@@ -36,6 +36,11 @@ public final class Frame extends DefaultByteBufHolder {
     }
 
     @Override
+    public Frame retainedDuplicate() {
+        return replace(content().retainedDuplicate());
+    }
+
+    @Override
     public Frame retain() {
         super.retain();
         return this;

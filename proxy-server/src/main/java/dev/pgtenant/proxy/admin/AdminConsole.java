@@ -106,6 +106,7 @@ public final class AdminConsole implements Relay {
         values.put("statements_prepared_without_backend", counters.deferredPrepares());
         values.put("sessions_pinned", counters.pins());
         values.put("settings_reapplied", counters.settingsApplied());
+        values.put("batches_rerun_after_ddl", counters.replays());
         List<List<Object>> rows = new ArrayList<>();
         values.forEach((name, value) -> rows.add(List.of(name, value)));
         table("SHOW", List.of("counter", "value"), List.of(TEXT, INT8), rows);

@@ -24,6 +24,8 @@ record Expectation(Kind kind, String clientName, StatementText text) {
         SYNC,
         /** Query or FunctionCall: ends with ReadyForQuery, and ignored by a backend skipping to Sync. */
         QUERY,
+        /** The Sync of a batch the proxy runs again: its ReadyForQuery is not for the client. */
+        REPLAYED_SYNC,
         /** ParseComplete the proxy answers itself: the backend has the statement already. */
         ANSWER_PARSE_COMPLETE,
         /** CloseComplete the proxy answers itself: the statement stays cached on the backend. */
@@ -32,7 +34,7 @@ record Expectation(Kind kind, String clientName, StatementText text) {
         ANSWER_DEALLOCATE;
 
         boolean endsWithReady() {
-            return this == SYNC || this == QUERY;
+            return this == SYNC || this == QUERY || this == REPLAYED_SYNC;
         }
 
         boolean answeredByProxy() {

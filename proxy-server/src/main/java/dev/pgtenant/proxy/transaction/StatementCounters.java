@@ -11,6 +11,12 @@ public final class StatementCounters {
     final LongAdder pins = new LongAdder();
     final LongAdder settingsApplied = new LongAdder();
     final LongAdder deferredPrepares = new LongAdder();
+    final LongAdder replays = new LongAdder();
+
+    /** Batches run again after a table changed under a prepared statement. */
+    public long replays() {
+        return replays.sum();
+    }
 
     /** Statements prepared outside a transaction, answered by the proxy and prepared on first use. */
     public long deferredPrepares() {

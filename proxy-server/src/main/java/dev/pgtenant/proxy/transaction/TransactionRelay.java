@@ -7,6 +7,7 @@ import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.backend.CloseComplete;
 import dev.pgtenant.protocol.message.backend.CommandComplete;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.backend.ParameterStatus;
 import dev.pgtenant.protocol.message.backend.ParseComplete;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
@@ -51,6 +52,9 @@ import org.slf4j.LoggerFactory;
 public final class TransactionRelay implements Relay {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionRelay.class);
+    /** The largest batch kept for running it again. */
+    private static final int MAX_REPLAY_BYTES = 64 * 1024;
+    private static final String STALE_PLAN = "cached plan must not change result type";
     /** Messages a client may send while waiting for a backend are held, up to this many bytes. */
     private static final int MAX_WAITING_BYTES = 1024 * 1024;
     private static final Pattern DEALLOCATE =
@@ -77,6 +81,16 @@ public final class TransactionRelay implements Relay {
     private byte[] unnamedDefinition;
     private boolean copyIn;
     private int waitingBytes;
+    /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
+    private final List<Frame> batch = new ArrayList<>();
+    private final List<String> staleOnBackend = new ArrayList<>();
+    /** A stale-plan error held until the rest of its batch has arrived. */
+    private Frame heldError;
+    private int batchBytes;
+    private boolean batchComplete = true;
+    private boolean batchReplayable;
+    private boolean batchAnswered;
+    private boolean batchReplayed;
     private volatile BackendConnection running;
     private Object poolTicket;
     private boolean acquiring;
@@ -215,6 +229,11 @@ public final class TransactionRelay implements Relay {
     @Override
     public void clientClosed() {
         closed = true;
+        clearBatch();
+        if (heldError != null) {
+            heldError.release();
+            heldError = null;
+        }
         waiting.forEach(Frame::release);
         waiting.clear();
         if (poolTicket != null) {
@@ -353,6 +372,7 @@ public final class TransactionRelay implements Relay {
             log.trace("{} -> backend {}: {} (expecting {})", session.describe(), backend, (char) type, expected);
         }
         running = backend;
+        recordForReplay(frame);
         switch (type) {
             case 'Q' -> forwardQuery(frame);
             case 'P' -> forwardParse(frame);
@@ -377,8 +397,18 @@ public final class TransactionRelay implements Relay {
                 unsynced = false;
                 skippingToSync = false;
                 awaitingReady++;
+                if (heldError != null && decideHeldError()) {
+                    expect(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
+                    send(frame);
+                    closeStaleStatements();
+                    replayBatch();
+                    return;
+                }
                 expect(Expectation.of(Expectation.Kind.SYNC));
                 send(frame);
+                if (!staleOnBackend.isEmpty()) {
+                    closeStaleStatements();
+                }
             }
             case 'H' -> {
                 unsynced = true;
@@ -402,6 +432,38 @@ public final class TransactionRelay implements Relay {
         if (backend != null && !backend.channel().isWritable()) {
             session.channel().config().setAutoRead(false);
         }
+    }
+
+    /**
+     * Keeps a copy of each message of an extended-query batch that starts outside a transaction, so
+     * that a batch failing only because a table changed under a prepared statement can run again.
+     */
+    private void recordForReplay(Frame frame) {
+        if (batchComplete) {
+            clearBatch();
+            batchComplete = false;
+            batchReplayable = clientStatus == TransactionStatus.IDLE;
+            batchAnswered = false;
+            batchReplayed = false;
+        }
+        byte type = frame.type();
+        if (type == 'Q' || type == 'F' || type == 'd' || type == 'c' || type == 'f'
+                || batchBytes + frame.content().readableBytes() > MAX_REPLAY_BYTES) {
+            batchReplayable = false;
+        }
+        if (batchReplayable) {
+            batch.add(frame.retainedDuplicate());
+            batchBytes += frame.content().readableBytes();
+        }
+        if (type == 'S' || type == 'Q' || type == 'F') {
+            batchComplete = true;
+        }
+    }
+
+    private void clearBatch() {
+        batch.forEach(Frame::release);
+        batch.clear();
+        batchBytes = 0;
     }
 
     private void forwardQuery(Frame frame) {
@@ -833,12 +895,17 @@ public final class TransactionRelay implements Relay {
             }
             answer(skipped);
         }
-        if (expected.poll() == null) {
+        Expectation ready = expected.poll();
+        if (ready == null) {
             frame.release();
             lostTrack("ReadyForQuery arrived unasked");
             return;
         }
         awaitingReady--;
+        if (ready.kind() == Expectation.Kind.REPLAYED_SYNC) {
+            frame.release();
+            return;
+        }
         ByteBuf content = frame.content();
         TransactionStatus reported = content.readableBytes() > 5 ? TransactionStatus.valueOf(content.getByte(content.readerIndex() + 5)) : null;
         if (reported != null) {
@@ -851,6 +918,20 @@ public final class TransactionRelay implements Relay {
     private void onError(Frame frame) {
         copyIn = false;
         Expectation head = expected.peek();
+        if (head != null && !head.kind().endsWithReady() && isStalePlan(frame) && heldError == null) {
+            forgetStaleStatements();
+            if (!batchComplete && batchReplayable && !batchAnswered && !batchReplayed) {
+                // The rest of the batch is still on its way: decide when its Sync comes, holding the error till then.
+                heldError = frame;
+                skipToSync(head);
+                return;
+            }
+            if (replayable()) {
+                frame.release();
+                replay();
+                return;
+            }
+        }
         if (head != null && !head.kind().endsWithReady()) {
             expected.poll();
             undo(head);
@@ -859,8 +940,18 @@ public final class TransactionRelay implements Relay {
         if (head != null && head.kind().endsWithReady()) {
             return;
         }
-        // The backend now ignores everything up to the next Sync; so does the queue. Undone last first,
-        // so that a Close and a Parse of the same name end where the backend does.
+        skipToSync(head);
+    }
+
+    /**
+     * The backend now ignores everything up to the next Sync; so does the queue. Undone last first,
+     * so that a Close and a Parse of the same name end where the backend does.
+     */
+    private void skipToSync(Expectation failed) {
+        if (failed != null && expected.peek() == failed) {
+            expected.poll();
+            undo(failed);
+        }
         List<Expectation> skipped = new ArrayList<>();
         boolean syncQueued = false;
         while (!expected.isEmpty()) {
@@ -909,6 +1000,97 @@ public final class TransactionRelay implements Relay {
             default -> {
             }
         }
+    }
+
+    private static boolean isStalePlan(Frame frame) {
+        try {
+            ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame.type(), frame.body());
+            return "0A000".equals(error.sqlState()) && error.message() != null && error.message().startsWith(STALE_PLAN);
+        } catch (ProtocolException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A table changed under this batch's prepared statements: the backend must prepare them afresh.
+     * Their backend copies are closed once the backend has stopped skipping, after the batch's Sync.
+     */
+    private void forgetStaleStatements() {
+        for (Frame message : batch) {
+            StatementText text = message.type() == 'B' ? boundStatement(message) : message.type() == 'D' ? namedStatement(message) : null;
+            if (text != null && backend.statements().contains(text.backendName())) {
+                backend.statements().remove(text.backendName());
+                staleOnBackend.add(text.backendName());
+            }
+        }
+        if (batchComplete) {
+            closeStaleStatements();
+        }
+    }
+
+    private void closeStaleStatements() {
+        for (String stale : staleOnBackend) {
+            expect(new Expectation(Expectation.Kind.INTERNAL_CLOSE, null, null));
+            sendTargeted('C', stale);
+        }
+        staleOnBackend.clear();
+    }
+
+    /**
+     * Runs the batch again when the client cannot tell: the whole batch is known, nothing of it has
+     * reached the client, it started outside a transaction (the failure rolled back only itself),
+     * nothing after it is in flight, and it describes its results (so a changed row shape is
+     * announced to the client rather than surprising it).
+     */
+    private boolean replayable() {
+        boolean describes = batch.stream().anyMatch(message -> message.type() == 'D');
+        long syncs = expected.stream().filter(e -> e.kind() == Expectation.Kind.SYNC).count();
+        return batchReplayable && batchComplete && !batchAnswered && !batchReplayed && describes && syncs == 1
+                && expected.peekLast() != null && expected.peekLast().kind() == Expectation.Kind.SYNC;
+    }
+
+    /**
+     * The Sync of a batch whose stale-plan error was held has come: run the batch again if it
+     * qualifies (true), else give the client the error now, ahead of the coming ReadyForQuery.
+     */
+    private boolean decideHeldError() {
+        Frame error = heldError;
+        heldError = null;
+        if (batchReplayable && batch.stream().anyMatch(message -> message.type() == 'D')) {
+            error.release();
+            return true;
+        }
+        toClient(error);
+        return false;
+    }
+
+    private void replay() {
+        List<Expectation> skipped = new ArrayList<>();
+        while (expected.peek().kind() != Expectation.Kind.SYNC) {
+            skipped.add(expected.poll());
+        }
+        for (int i = skipped.size() - 1; i >= 0; i--) {
+            undo(skipped.get(i));
+        }
+        expected.poll();
+        expected.addFirst(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
+        replayBatch();
+    }
+
+    /** Sends the kept batch again; it is the same batch, so it is not run a third time. */
+    private void replayBatch() {
+        List<Frame> again = new ArrayList<>(batch);
+        batch.clear();
+        batchBytes = 0;
+        batchComplete = false;
+        batchReplayed = true;
+        counters.replays.increment();
+        log.info("{}: a table changed under a prepared statement; preparing it again and rerunning the batch",
+                session.describe());
+        for (Frame message : again) {
+            forwardSafely(message);
+        }
+        backend.flush();
     }
 
     /**
@@ -1009,10 +1191,12 @@ public final class TransactionRelay implements Relay {
     // ---- writing ----
 
     private void toClient(Frame frame) {
+        batchAnswered = true;
         session.channel().write(frame.content());
     }
 
     private void writeToClient(BackendMessage message) {
+        batchAnswered = true;
         ByteBuf buf = session.channel().alloc().buffer();
         message.encode(buf);
         session.channel().write(buf);
@@ -1044,6 +1228,15 @@ public final class TransactionRelay implements Relay {
         writeName(buf, backendName);
         buf.setInt(1, buf.writerIndex() - 1);
         backend.write(buf);
+    }
+
+    /** The client's statement a Bind names, or null. */
+    private StatementText boundStatement(Frame frame) {
+        ByteBuf body = frame.body();
+        int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+        int nameEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, body.writerIndex(), (byte) 0);
+        return nameEnd < 0 ? null
+                : statements.get(body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
     }
 
     private StatementText namedStatement(Frame frame) {
