@@ -29,7 +29,16 @@ class IsolationStressTest {
 
     @Test
     void noClientEverSeesAnotherOrganizationsData() throws Exception {
-        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(3, 10, java.time.Duration.ofSeconds(30)), ORGS)) {
+        runStress(ProxyFixture.pool(3, 10, java.time.Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void noClientEverSeesAnotherOrganizationsDataInTransactionMode() throws Exception {
+        runStress(ProxyFixture.transactionPool(3));
+    }
+
+    private static void runStress(dev.pgtenant.config.PoolSettings settings) throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(settings, ORGS)) {
             AtomicInteger queries = new AtomicInteger();
             AtomicInteger mismatches = new AtomicInteger();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
