@@ -91,14 +91,43 @@ class TransactionStateTest {
     }
 
     @Test
-    void listenPinsTheSessionAndNotificationsArrive() throws SQLException {
+    void listenersShareOneBackendAndEveryOneGetsTheNotification() throws SQLException {
+        long pinsBefore = proxy.server().statementCounters().pins();
+        try (Connection first = proxy.connect("a"); Connection second = proxy.connect("a");
+             Connection notifier = proxy.connect("a")) {
+            execute(first, "LISTEN jobs");
+            try (Statement simple = second.createStatement()) {
+                simple.execute("LISTEN \"jobs\"");
+            }
+            execute(notifier, "NOTIFY jobs, 'job 1'");
+            for (Connection listener : List.of(first, second)) {
+                PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
+                assertThat(received).isNotNull().hasSize(1);
+                assertThat(received[0].getName()).isEqualTo("jobs");
+                assertThat(received[0].getParameter()).isEqualTo("job 1");
+            }
+            assertThat(proxy.server().statementCounters().pins()).isEqualTo(pinsBefore);
+            assertThat(single(first, "SELECT 'listening clients hold no backend'")).isNotBlank();
+
+            execute(first, "UNLISTEN jobs");
+            execute(notifier, "NOTIFY jobs, 'job 2'");
+            PGNotification[] stillListening = second.unwrap(PGConnection.class).getNotifications(10_000);
+            assertThat(stillListening).isNotNull().hasSize(1);
+            assertThat(stillListening[0].getParameter()).isEqualTo("job 2");
+            assertThat(first.unwrap(PGConnection.class).getNotifications(200)).isNullOrEmpty();
+        }
+    }
+
+    @Test
+    void listenInsideATransactionPins() throws SQLException {
         long pinsBefore = proxy.server().statementCounters().pins();
         try (Connection listener = proxy.connect("a"); Connection notifier = proxy.connect("a")) {
-            execute(listener, "LISTEN jobs");
-            execute(notifier, "NOTIFY jobs, 'job 1'");
+            listener.setAutoCommit(false);
+            execute(listener, "LISTEN in_transaction");
+            listener.commit();
+            execute(notifier, "NOTIFY in_transaction, 'x'");
             PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
             assertThat(received).isNotNull().hasSize(1);
-            assertThat(received[0].getParameter()).isEqualTo("job 1");
         }
         assertThat(proxy.server().statementCounters().pins()).isGreaterThan(pinsBefore);
     }

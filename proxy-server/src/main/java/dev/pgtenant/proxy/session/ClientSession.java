@@ -187,6 +187,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             fatal(protocol.sqlState(), protocol.getMessage());
         } else if (problem instanceof java.io.IOException) {
             close("connection error: " + problem.getMessage());
+        } else if (problem instanceof java.util.concurrent.RejectedExecutionException) {
+            close("pgtenant is shutting down");
         } else {
             log.error("unexpected error in the session of {}", describeClient(), problem);
             fatal(SqlState.INTERNAL_ERROR, "internal error in pgtenant; the session was closed");

@@ -8,6 +8,7 @@ import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendTarget;
 import dev.pgtenant.proxy.pool.Pools;
 import dev.pgtenant.proxy.routing.Router;
+import dev.pgtenant.proxy.transaction.ChannelListeners;
 import dev.pgtenant.proxy.transaction.StatementCounters;
 import java.security.SecureRandom;
 import java.util.function.Supplier;
@@ -24,6 +25,7 @@ public final class ProxyContext {
     private final BackendAddress embeddedBackend;
     private final byte[] unknownUserSecret = new byte[32];
     private final StatementCounters statementCounters = new StatementCounters();
+    private final ChannelListeners channelListeners = new ChannelListeners();
     /** Sessions past authentication, with the organization (or shared database) they are in. */
     private final java.util.Map<ClientSession, String> sessions = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -52,6 +54,11 @@ public final class ProxyContext {
 
     public Pools pools() {
         return pools;
+    }
+
+    /** The shared LISTEN connections of transaction-mode clients. */
+    public ChannelListeners channelListeners() {
+        return channelListeners;
     }
 
     /** Counters of transaction pooling: statements prepared, cache hits, evictions, pins. */

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * All its state lives on the client's event loop; backend messages are handed over to that loop.
  */
-public final class TransactionRelay implements Relay {
+public final class TransactionRelay implements Relay, ChannelListeners.Subscriber {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionRelay.class);
     /** The largest batch kept for running it again. */
@@ -57,6 +57,8 @@ public final class TransactionRelay implements Relay {
     private static final String STALE_PLAN = "cached plan must not change result type";
     /** Messages a client may send while waiting for a backend are held, up to this many bytes. */
     private static final int MAX_WAITING_BYTES = 1024 * 1024;
+    private static final Pattern LISTEN = Pattern.compile(
+            "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
             Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
 
@@ -84,6 +86,9 @@ public final class TransactionRelay implements Relay {
     /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
     private final List<Frame> batch = new ArrayList<>();
     private final List<String> staleOnBackend = new ArrayList<>();
+    /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy. */
+    private final List<Frame> listenBatch = new ArrayList<>();
+    private Matcher listenCommand;
     /** A stale-plan error held until the rest of its batch has arrived. */
     private Frame heldError;
     private int batchBytes;
@@ -131,6 +136,9 @@ public final class TransactionRelay implements Relay {
             return;
         }
         if (backend == null) {
+            if (waiting.isEmpty() && !acquiring && pinnedBy == null && listenWithoutBackend(frame)) {
+                return;
+            }
             if (waiting.isEmpty() && !acquiring && answerDeallocateWithoutBackend(frame)) {
                 return;
             }
@@ -167,6 +175,117 @@ public final class TransactionRelay implements Relay {
         } catch (ProtocolException e) {
             session.fatal(e.sqlState(), e.getMessage());
         }
+    }
+
+    /**
+     * LISTEN and UNLISTEN outside a transaction, as a simple query or as the unnamed-statement batch
+     * drivers send (Parse, Bind, Describe, Execute, Sync), go to the shared listening connection of
+     * this database instead of holding a backend. Anything else in such a batch sends it the usual way.
+     */
+    private boolean listenWithoutBackend(Frame frame) {
+        byte type = frame.type();
+        if (listenBatch.isEmpty()) {
+            Matcher command = listenCommand(frame);
+            if (command == null) {
+                return false;
+            }
+            if (type == 'Q') {
+                frame.release();
+                answerListen(command, false, false);
+            } else {
+                listenCommand = command;
+                listenBatch.add(frame);
+            }
+            return true;
+        }
+        if (type == 'B' || type == 'D' || type == 'E') {
+            listenBatch.add(frame);
+            return true;
+        }
+        if (type == 'S') {
+            boolean describe = listenBatch.stream().anyMatch(f -> f.type() == 'D');
+            boolean execute = listenBatch.stream().anyMatch(f -> f.type() == 'E');
+            if (execute) {
+                frame.release();
+                listenBatch.forEach(Frame::release);
+                listenBatch.clear();
+                answerListen(listenCommand, true, describe);
+                return true;
+            }
+        }
+        waiting.addAll(listenBatch);
+        listenBatch.clear();
+        return false;
+    }
+
+    /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
+    private Matcher listenCommand(Frame frame) {
+        ByteBuf body = frame.body();
+        String sql;
+        if (frame.type() == 'Q') {
+            sql = readString(body, 0, StandardCharsets.UTF_8);
+        } else if (frame.type() == 'P' && body.isReadable() && body.getByte(body.readerIndex()) == 0) {
+            sql = readString(body, 1, StandardCharsets.UTF_8);
+            int typesAt = body.readerIndex() + 2 + (sql == null ? 0 : sql.getBytes(StandardCharsets.UTF_8).length);
+            if (sql == null || typesAt + 2 > body.writerIndex() || body.getShort(typesAt) != 0) {
+                return null;
+            }
+        } else {
+            return null;
+        }
+        if (sql == null || clientStatus != TransactionStatus.IDLE) {
+            return null;
+        }
+        Matcher command = LISTEN.matcher(sql);
+        if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
+            return null;
+        }
+        return command;
+    }
+
+    private void answerListen(Matcher command, boolean extended, boolean describe) {
+        boolean listen = command.group(1).equalsIgnoreCase("listen");
+        String name = command.group(2);
+        String channel = name.equals("*") ? null : name.startsWith("\"")
+                ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name.toLowerCase(Locale.ROOT);
+        ChannelListeners listeners = session.context().channelListeners();
+        acquiring = true;
+        java.util.concurrent.CompletableFuture<Void> done = listen
+                ? listeners.listen(pool, session.executor(), channel, this)
+                : listeners.unlisten(pool, channel, this);
+        done.whenComplete((ignored, failure) -> session.executor().execute(() -> {
+            acquiring = false;
+            if (closed) {
+                return;
+            }
+            if (extended) {
+                writeToClient(new ParseComplete());
+                writeToClient(new dev.pgtenant.protocol.message.backend.BindComplete());
+                if (describe) {
+                    writeToClient(new dev.pgtenant.protocol.message.backend.NoData());
+                }
+            }
+            if (failure != null) {
+                writeToClient(dev.pgtenant.protocol.message.backend.ErrorResponse.error(SqlState.CONNECTION_FAILURE,
+                        "could not " + command.group(1).toUpperCase(Locale.ROOT) + ": " + failure.getMessage()));
+            } else {
+                writeToClient(new CommandComplete(listen ? "LISTEN" : "UNLISTEN"));
+            }
+            writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
+            session.channel().flush();
+            if (!waiting.isEmpty()) {
+                acquire();
+            }
+        }));
+    }
+
+    @Override
+    public void notification(ByteBuf message) {
+        if (closed) {
+            message.release();
+            return;
+        }
+        session.channel().writeAndFlush(message);
     }
 
     /** A Parse of a statement name this client has not used yet. */
@@ -230,6 +349,9 @@ public final class TransactionRelay implements Relay {
     public void clientClosed() {
         closed = true;
         clearBatch();
+        listenBatch.forEach(Frame::release);
+        listenBatch.clear();
+        session.context().channelListeners().forget(this);
         if (heldError != null) {
             heldError.release();
             heldError = null;
