@@ -46,13 +46,33 @@ final class OrgCommand {
         @ArgGroup(exclusive = true)
         PasswordSource password;
 
+        @Option(names = "--create-database", description = "Also create, on the backend, the organization's login role "
+                + "(with the backend password), its database owned by that role, and revoke CONNECT from PUBLIC.")
+        boolean createDatabase;
+
+        @Mixin
+        BackendAdmin admin;
+
         @Override
-        public Integer call() {
+        public Integer call() throws java.sql.SQLException {
             Names.requireOrgId(id);
             String db = database == null ? Names.defaultDatabase(id) : database;
             BackendAddress server = backend == null ? null : BackendAddress.parse(backend);
             Secret secret = password == null ? null : password.secret();
-            Organization org = new Organization(id, new BackendLogin(server, db, backendUser == null ? db : backendUser, secret));
+            String role = backendUser == null ? db : backendUser;
+            Organization org = new Organization(id, new BackendLogin(server, db, role, secret));
+            if (registry.file().load().organization(id).isPresent()) {
+                throw new RegistryException("organization " + id + " already exists");
+            }
+            if (createDatabase) {
+                if (secret == null) {
+                    throw new RegistryException("--create-database needs a backend password for the new role");
+                }
+                try (java.sql.Connection connection = admin.connect(server)) {
+                    new dev.pgtenant.proxy.provision.OrgProvisioner(connection).provision(db, role, secret.resolve());
+                }
+                System.out.println("created role " + role + " and database " + db + " on " + server);
+            }
             registry.file().update(current -> {
                 if (current.organization(id).isPresent()) {
                     throw new RegistryException("organization " + id + " already exists");
@@ -143,16 +163,37 @@ final class OrgCommand {
         @Option(names = "--yes", description = "Confirm: required, since live sessions are ended.")
         boolean yes;
 
+        @Option(names = "--drop-database", description = "Also drop the organization's database and role on the backend.")
+        boolean dropDatabase;
+
+        @Mixin
+        BackendAdmin admin;
+
         @Mixin
         RegistryOption registry;
 
         @Override
-        public Integer call() {
+        public Integer call() throws java.sql.SQLException {
             if (!yes) {
-                throw new RegistryException("deleting organization " + id + " ends its live sessions: add --yes to confirm");
+                throw new RegistryException("deleting organization " + id + " ends its live sessions"
+                        + (dropDatabase ? " and drops its database" : "") + ": add --yes to confirm");
             }
+            Organization org = registry.file().load().organization(id)
+                    .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
             registry.file().update(current -> current.withoutOrganization(id));
-            System.out.println("deleted organization " + id + " (its database was kept)");
+            if (!dropDatabase) {
+                System.out.println("deleted organization " + id + " (its database was kept)");
+                return 0;
+            }
+            try (java.sql.Connection connection = admin.connect(org.backend().server());
+                 java.sql.Statement statement = connection.createStatement()) {
+                String quotedDatabase = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.database());
+                statement.execute("DROP DATABASE IF EXISTS " + quotedDatabase + " WITH (FORCE)");
+                statement.execute("DROP ROLE IF EXISTS "
+                        + dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.backend().user()));
+            }
+            System.out.println("deleted organization " + id + " and dropped database " + org.database()
+                    + " and role " + org.backend().user());
             return 0;
         }
     }
