@@ -1,0 +1,121 @@
+package dev.pgtenant.proxy.cli;
+
+import dev.pgtenant.config.registry.BackendLogin;
+import dev.pgtenant.config.registry.Organization;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.RegistryException;
+import dev.pgtenant.config.registry.User;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pgtenant check}: for each organization, can its backend be reached, does its database
+ * exist, do its credentials work; and, with {@code --proxy}, does a user's login through a running
+ * proxy land in its organization's database.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Check organizations' backends, databases and credentials, and routing through a running proxy.")
+final class CheckCommand implements Callable<Integer> {
+
+    @Option(names = "--org", paramLabel = "ID", description = "Only this organization.")
+    String org;
+
+    @Option(names = "--proxy", paramLabel = "HOST:PORT", description = "A running proxy to check routing through.")
+    String proxy;
+
+    @Option(names = "--user", paramLabel = "NAME", description = "With --proxy: the user to log in as (its password on standard input).")
+    String user;
+
+    @Mixin
+    RegistryOption registry;
+
+    @Override
+    public Integer call() {
+        Registry loaded = registry.file().load();
+        List<Organization> orgs = org == null ? List.copyOf(loaded.organizations())
+                : List.of(loaded.organization(org).orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
+        List<String> failures = new ArrayList<>();
+        for (Organization organization : orgs) {
+            String problem = checkBackend(organization.backend());
+            System.out.println("  " + organization.id() + ": " + (problem == null
+                    ? "backend reachable, database " + organization.database() + " exists, credentials work" : problem));
+            if (problem != null) {
+                failures.add(organization.id());
+            }
+        }
+        if (proxy != null) {
+            String problem = checkRouting(loaded);
+            System.out.println("  routing: " + (problem == null ? "user " + user + " lands in its organization's database" : problem));
+            if (problem != null) {
+                failures.add("routing");
+            }
+        }
+        System.out.println(failures.isEmpty() ? "all checks passed" : failures.size() + " checks failed: " + failures);
+        return failures.isEmpty() ? 0 : MigrateCommand.EXIT_SOME_FAILED;
+    }
+
+    private static String checkBackend(BackendLogin login) {
+        if (login.embedded()) {
+            return "lives on the embedded backend, which only pgtenant serve runs; not checked";
+        }
+        Properties properties = new Properties();
+        properties.setProperty("user", login.user());
+        properties.setProperty("connectTimeout", "10");
+        try {
+            if (login.password() != null) {
+                properties.setProperty("password", login.password().resolve());
+            }
+        } catch (RegistryException e) {
+            return "FAILED: " + e.getMessage();
+        }
+        String url = "jdbc:postgresql://" + login.server().host() + ":" + login.server().port() + "/" + login.database();
+        try (Connection connection = DriverManager.getConnection(url, properties)) {
+            return connection.isValid(10) ? null : "FAILED: the backend did not answer";
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.equals("3D000")) {
+                return "FAILED: database " + login.database() + " does not exist on " + login.server();
+            }
+            if (state.startsWith("28")) {
+                return "FAILED: the credentials of role " + login.user() + " do not work (" + e.getMessage() + ")";
+            }
+            if (state.startsWith("08")) {
+                return "FAILED: backend " + login.server() + " cannot be reached (" + e.getMessage() + ")";
+            }
+            return "FAILED: " + e.getMessage();
+        }
+    }
+
+    private String checkRouting(Registry loaded) {
+        if (user == null) {
+            throw new RegistryException("--proxy needs --user, with the user's password on standard input");
+        }
+        User known = loaded.user(user).orElseThrow(() -> new RegistryException("user " + user + " does not exist"));
+        Organization home = loaded.organization(known.org())
+                .orElseThrow(() -> new RegistryException("user " + user + " has no existing home organization"));
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", StandardInput.readSecret("password of " + user));
+        properties.setProperty("connectTimeout", "10");
+        try (Connection connection = DriverManager.getConnection("jdbc:postgresql://" + proxy + "/app", properties);
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT current_database()")) {
+            rows.next();
+            String landed = rows.getString(1);
+            return landed.equals(home.database()) ? null
+                    : "FAILED: user " + user + " landed in " + landed + ", not " + home.database();
+        } catch (SQLException e) {
+            return "FAILED: cannot log in through " + proxy + ": " + e.getMessage();
+        }
+    }
+}

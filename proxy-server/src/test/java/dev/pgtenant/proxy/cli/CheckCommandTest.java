@@ -1,0 +1,87 @@
+package dev.pgtenant.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgtenant.config.ProxyConfig;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.config.registry.BackendLogin;
+import dev.pgtenant.config.registry.Organization;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.config.registry.Secret;
+import dev.pgtenant.config.registry.User;
+import dev.pgtenant.protocol.auth.ScramVerifier;
+import dev.pgtenant.proxy.provision.OrgProvisioner;
+import dev.pgtenant.proxy.server.ProxyService;
+import dev.pgtenant.testkit.TestPostgres;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** pgtenant check tells working organizations from broken ones, and checks routing through a proxy. */
+class CheckCommandTest {
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void reportsEachOrganizationAndRouting() throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        String prefix = "c" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        BackendAddress server = new BackendAddress(postgres.host(), postgres.port());
+        try (Connection superuser = postgres.connect()) {
+            new OrgProvisioner(superuser).provision("orgdata_" + prefix + "ok", "orgdata_" + prefix + "ok", "pw");
+            new OrgProvisioner(superuser).provision("orgdata_" + prefix + "badpw", "orgdata_" + prefix + "badpw", "pw");
+        }
+        Registry registry = Registry.EMPTY
+                .withOrganization(new Organization(prefix + "ok", new BackendLogin(server, "orgdata_" + prefix + "ok",
+                        "orgdata_" + prefix + "ok", Secret.ofValue("pw"))))
+                .withOrganization(new Organization(prefix + "badpw", new BackendLogin(server, "orgdata_" + prefix + "badpw",
+                        "orgdata_" + prefix + "badpw", Secret.ofValue("wrong"))))
+                .withOrganization(new Organization(prefix + "nodb", new BackendLogin(server, "orgdata_" + prefix + "missing",
+                        "orgdata_" + prefix + "ok", Secret.ofValue("pw"))))
+                .withOrganization(new Organization(prefix + "down", new BackendLogin(new BackendAddress("127.0.0.1", 1),
+                        "orgdata_x", "orgdata_x", Secret.ofValue("pw"))))
+                .withUser(new User(prefix + "_user", ScramVerifier.fromPassword("user-pw"), prefix + "ok", Set.of(), Set.of(), false));
+        RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
+        file.replace(registry);
+
+        String[] result = run("", "check", "--registry", file.path().toString());
+        assertThat(result[0]).isEqualTo(String.valueOf(MigrateCommand.EXIT_SOME_FAILED));
+        assertThat(result[1]).contains(prefix + "ok: backend reachable, database orgdata_" + prefix + "ok exists, credentials work")
+                .contains(prefix + "badpw: FAILED: the credentials of role")
+                .contains(prefix + "nodb: FAILED: database orgdata_" + prefix + "missing does not exist")
+                .contains(prefix + "down: FAILED: backend postgresql://127.0.0.1:1 cannot be reached");
+
+        try (ProxyService proxy = ProxyService.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), file, null)) {
+            String[] routed = run("user-pw\n", "check", "--org", prefix + "ok", "--registry", file.path().toString(),
+                    "--proxy", "127.0.0.1:" + proxy.server().port(), "--user", prefix + "_user");
+            assertThat(routed[0]).as(routed[1]).isEqualTo("0");
+            assertThat(routed[1]).contains("routing: user " + prefix + "_user lands in its organization's database",
+                    "all checks passed");
+        }
+    }
+
+    private static String[] run(String stdin, String... args) {
+        InputStream originalIn = System.in;
+        PrintStream originalOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            int code = PgTenant.run(args);
+            return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setIn(originalIn);
+            System.setOut(originalOut);
+        }
+    }
+}
