@@ -134,4 +134,14 @@ class CliTest {
         assertThat(run("", "registry", "import", directory.resolve("missing.json").toString(), "--registry", target).err())
                 .contains("does not exist");
     }
+
+    @Test
+    void theRegistryLocationCanComeFromTheConfigurationFile() throws Exception {
+        Path registry = directory.resolve("from-config.yaml");
+        Path config = directory.resolve("pgtenant.yaml");
+        java.nio.file.Files.writeString(config, "registry: " + registry + "\n");
+        assertThat(run("", "org", "create", "42", "--config", config.toString(), "--backend-password-env", "X").exitCode())
+                .isZero();
+        assertThat(new RegistryFile(registry).load().organization("42")).isPresent();
+    }
 }
