@@ -67,6 +67,7 @@ public final class RegistryFile {
         this.path = path;
         this.mapper = path.getFileName().toString().endsWith(".json") ? new ObjectMapper()
                 : new ObjectMapper(YAMLFactory.builder()
+                        .loaderOptions(largeDocuments())
                         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
                         .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
@@ -77,6 +78,13 @@ public final class RegistryFile {
 
     public Path path() {
         return path;
+    }
+
+    /** SnakeYAML refuses documents over 3 MB by default; a registry of 100,000 users is larger. */
+    private static org.yaml.snakeyaml.LoaderOptions largeDocuments() {
+        org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+        options.setCodePointLimit(1024 * 1024 * 1024);
+        return options;
     }
 
     /** Reads the registry; a missing file is an empty registry. */
