@@ -75,6 +75,8 @@ class StalePlanTest {
                 }
                 assertThat(columns).isEqualTo(2);
             }
+            dev.pgtenant.testkit.Await.until(() -> proxy.stats("a").active() == 0, java.time.Duration.ofSeconds(10),
+                    () -> "an idle client kept its backend after the stale statement was closed: " + proxy.stats("a"));
         }
     }
 

@@ -158,6 +158,9 @@ public final class BackendPool {
     void maintain() {
         List<Runnable> actions = new java.util.ArrayList<>();
         synchronized (server) {
+            if (retired) {
+                return;
+            }
             long now = System.nanoTime();
             Iterator<BackendConnection> oldestFirst = idle.iterator();
             while (oldestFirst.hasNext()) {
@@ -189,13 +192,19 @@ public final class BackendPool {
      */
     void retire() {
         List<BackendConnection> idleNow;
+        List<PoolWaiter> waiting;
         synchronized (server) {
             retired = true;
+            server.remove(this);
+            waiting = List.copyOf(waiters);
+            waiters.clear();
             idleNow = List.copyOf(idle);
             idle.clear();
             idleNow.forEach(this::forgetLocked);
         }
         idleNow.forEach(c -> c.close("its database left the registry or moved to another backend"));
+        waiting.forEach(w -> w.fail(new ProtocolException(SqlState.ADMIN_SHUTDOWN,
+                "this database left the registry or moved to another backend; reconnect")));
     }
 
     /** Closes every connection and fails every waiter; for shutdown. */
@@ -233,7 +242,7 @@ public final class BackendPool {
     }
 
     boolean needsConnectionLocked() {
-        return waiters.size() > opening && totalLocked() < settings.maxSize();
+        return !retired && waiters.size() > opening && totalLocked() < settings.maxSize();
     }
 
     boolean hasWaitersLocked() {
@@ -313,11 +322,16 @@ public final class BackendPool {
             if (connection == null) {
                 server.closed(false);
                 failed = waiters.poll();
+            } else if (retired) {
+                failed = null;
             } else {
                 connections.put(connection, Slot.IDLE);
                 connection.markReleased();
                 idle.addLast(connection);
             }
+        }
+        if (connection != null && retired) {
+            connection.close("its database left the registry or moved to another backend");
         }
         if (problem != null) {
             log.warn("cannot open a backend connection to {}: {}", target.describe(), problem.getMessage());

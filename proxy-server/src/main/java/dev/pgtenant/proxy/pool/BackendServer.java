@@ -35,6 +35,12 @@ final class BackendServer {
         pools.add(pool);
     }
 
+    /** Called with the monitor held, when a pool is retired. */
+    void remove(BackendPool pool) {
+        pools.remove(pool);
+        waiting.remove(pool);
+    }
+
     /** Connections open or opening to this server, across its pools. */
     synchronized int total() {
         return total;

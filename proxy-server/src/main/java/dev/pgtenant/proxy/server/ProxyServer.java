@@ -124,10 +124,15 @@ public final class ProxyServer implements AutoCloseable {
      */
     public void registryChanged(Registry previous, Registry next) {
         for (var org : previous.organizations()) {
-            if (next.organization(org.id()).isEmpty()) {
+            var now = next.organization(org.id());
+            if (now.isEmpty()) {
                 int ended = context.endSessions("organization " + org.id(), "organization " + org.id()
                         + " was removed from the registry; its sessions are closed");
                 log.info("organization {} was removed: {} sessions ended", org.id(), ended);
+            } else if (!now.get().backend().equals(org.backend())) {
+                int ended = context.endSessions("organization " + org.id(), "organization " + org.id()
+                        + " moved to another backend; reconnect to continue there");
+                log.info("organization {} moved: {} sessions ended", org.id(), ended);
             }
         }
         for (var shared : previous.sharedDatabases()) {

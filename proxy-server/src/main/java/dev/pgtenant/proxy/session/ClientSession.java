@@ -315,6 +315,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         String database = startup.database() == null ? startup.user() : startup.database();
         if (AdminConsole.DATABASE.equals(database) && user.admin()) {
             destination = "the admin console";
+            context.sessionStarted(this, destination);
             activateAdminConsole();
             ctx.pipeline().replace(FrameDecoder.class, "frames",
                     new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
@@ -338,6 +339,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;
+        context.sessionStarted(this, destination);
         log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination, mode);
         poolTicket = pool.acquire(ctx.executor(), this::onBackend);
         ctx.pipeline().replace(FrameDecoder.class, "frames",
@@ -391,7 +393,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void activate(BackendConnection connection) {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
-        context.sessionStarted(this, destination);
         proxyKey = context.cancelKeys().issue(this);
         connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
         write(proxyKey);

@@ -77,7 +77,13 @@ public final class ChannelListeners {
             Set<Subscriber> subscribers = channels.computeIfAbsent(channel, c -> new HashSet<>());
             boolean first = subscribers.isEmpty();
             subscribers.add(subscriber);
-            return first ? command("LISTEN " + quote(channel)) : CompletableFuture.completedFuture(null);
+            if (first) {
+                return command("LISTEN " + quote(channel));
+            }
+            // A LISTEN of this channel still on its way is in effect for this subscriber only once it is done.
+            String sql = "LISTEN " + quote(channel);
+            return commands.stream().filter(c -> c.sql().equals(sql)).map(Command::done).reduce((a, b) -> b)
+                    .orElse(CompletableFuture.completedFuture(null));
         }
 
         synchronized CompletableFuture<Void> unlisten(String channel, Subscriber subscriber) {
@@ -120,9 +126,11 @@ public final class ChannelListeners {
         private synchronized void connected(BackendConnection acquired, ProtocolException problem) {
             acquiring = false;
             if (problem != null) {
-                log.warn("no backend connection to listen on {}: {}", pool.target().describe(), problem.getMessage());
+                log.warn("no backend connection to listen on {}: {}; its listeners are dropped", pool.target().describe(),
+                        problem.getMessage());
                 commands.forEach(c -> c.done().completeExceptionally(problem));
                 commands.clear();
+                channels.clear();
                 return;
             }
             connection = acquired;
@@ -186,8 +194,11 @@ public final class ChannelListeners {
             BackendConnection lost = connection;
             connection = null;
             commandRunning = false;
+            ProtocolException failure = new ProtocolException(dev.pgtenant.protocol.SqlState.CONNECTION_FAILURE,
+                    "the shared listening connection was lost (" + reason + ")");
+            commands.forEach(c -> c.done().completeExceptionally(failure));
+            commands.clear();
             if (!channels.isEmpty()) {
-                commands.clear();
                 for (String channel : channels.keySet()) {
                     commands.add(new Command("LISTEN " + quote(channel), new CompletableFuture<>()));
                 }

@@ -205,7 +205,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (type == 'S') {
             boolean describe = listenBatch.stream().anyMatch(f -> f.type() == 'D');
             boolean execute = listenBatch.stream().anyMatch(f -> f.type() == 'E');
-            if (execute) {
+            boolean describesStatement = listenBatch.stream().anyMatch(f -> f.type() == 'D'
+                    && f.body().isReadable() && f.body().getByte(f.body().readerIndex()) == 'S');
+            if (execute && !describesStatement) {
                 frame.release();
                 listenBatch.forEach(Frame::release);
                 listenBatch.clear();
@@ -213,9 +215,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 return true;
             }
         }
+        // Not the batch shape the proxy answers: send it to a backend as it is.
         waiting.addAll(listenBatch);
         listenBatch.clear();
-        return false;
+        hold(frame);
+        acquire();
+        return true;
     }
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
@@ -288,6 +293,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         session.channel().writeAndFlush(message);
     }
 
+    private boolean isNamedParse(Frame frame) {
+        String name = frame.type() == 'P' ? readString(frame.body(), 0, StandardCharsets.ISO_8859_1) : null;
+        return name != null && !name.isEmpty();
+    }
+
     /** A Parse of a statement name this client has not used yet. */
     private boolean isNewNamedParse(Frame frame) {
         if (frame.type() != 'P') {
@@ -308,6 +318,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * is reported when it is first used, not when it is prepared.
      */
     private void prepareWithoutBackend(Frame sync) {
+        if (!waiting.stream().allMatch(this::isNamedParse)) {
+            hold(sync);
+            acquire();
+            return;
+        }
         sync.release();
         for (Frame parse : waiting) {
             ByteBuf body = parse.body();
@@ -534,6 +549,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
             case 'H' -> {
                 unsynced = true;
+                if (heldError != null) {
+                    // The client wants results before its Sync: the error cannot wait, nor the batch run again.
+                    toClient(heldError);
+                    heldError = null;
+                    batchReplayable = false;
+                    session.channel().flush();
+                }
                 send(frame);
             }
             case 'F' -> {
@@ -684,7 +706,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         ensurePrepared(text);
-        expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+        expect(new Expectation(Expectation.Kind.ONE_REPLY, null, text));
         sendBind(body, portalEnd, nameEnd, text.backendName());
         frame.release();
     }
@@ -740,7 +762,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         frame.release();
         ensurePrepared(text);
-        expect(Expectation.of(Expectation.Kind.DESCRIBE));
+        expect(new Expectation(Expectation.Kind.DESCRIBE, null, text));
         sendTargeted('D', text.backendName());
     }
 
@@ -814,6 +836,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** SQL that drops the backend's prepared statements or settings makes the proxy's books forget them too. */
     private void forgetWhatTheQueryDiscards(String sql) {
         for (List<String> statement : SessionStateScanner.statements(sql)) {
+            boolean discardAll = statement.size() >= 2 && statement.get(0).equals("discard") && statement.get(1).equals("all");
+            if (statement.size() >= 1 && statement.get(0).equals("unlisten") || discardAll) {
+                String channel = !discardAll && statement.size() >= 2 ? statement.get(1).replace("\"", "") : null;
+                session.context().channelListeners().unlisten(pool, channel, this);
+            }
             if (statement.size() >= 2 && statement.get(1).equals("all")
                     && (statement.get(0).equals("discard") || statement.get(0).equals("deallocate"))) {
                 backend.statements().clear();
@@ -1026,6 +1053,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         awaitingReady--;
         if (ready.kind() == Expectation.Kind.REPLAYED_SYNC) {
             frame.release();
+            releaseIfDone();
             return;
         }
         ByteBuf content = frame.content();
@@ -1041,14 +1069,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         copyIn = false;
         Expectation head = expected.peek();
         if (head != null && !head.kind().endsWithReady() && isStalePlan(frame) && heldError == null) {
-            forgetStaleStatements();
-            if (!batchComplete && batchReplayable && !batchAnswered && !batchReplayed) {
+            boolean runAgain = replayable();
+            boolean holdForSync = !batchComplete && batchReplayable && !batchAnswered && !batchReplayed;
+            forgetStaleStatements(head);
+            if (holdForSync) {
                 // The rest of the batch is still on its way: decide when its Sync comes, holding the error till then.
                 heldError = frame;
                 skipToSync(head);
                 return;
             }
-            if (replayable()) {
+            if (runAgain) {
                 frame.release();
                 replay();
                 return;
@@ -1137,10 +1167,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * A table changed under this batch's prepared statements: the backend must prepare them afresh.
      * Their backend copies are closed once the backend has stopped skipping, after the batch's Sync.
      */
-    private void forgetStaleStatements() {
+    private void forgetStaleStatements(Expectation failed) {
+        List<StatementText> stale = new ArrayList<>();
+        if (failed.text() != null) {
+            stale.add(failed.text());
+        }
         for (Frame message : batch) {
             StatementText text = message.type() == 'B' ? boundStatement(message) : message.type() == 'D' ? namedStatement(message) : null;
-            if (text != null && backend.statements().contains(text.backendName())) {
+            if (text != null) {
+                stale.add(text);
+            }
+        }
+        for (StatementText text : stale) {
+            if (backend.statements().contains(text.backendName())) {
                 backend.statements().remove(text.backendName());
                 staleOnBackend.add(text.backendName());
             }
@@ -1150,12 +1189,22 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    /** Closes the stale statements, with a Sync of the proxy's own so the backend answers at once. */
     private void closeStaleStatements() {
+        if (staleOnBackend.isEmpty()) {
+            return;
+        }
         for (String stale : staleOnBackend) {
             expect(new Expectation(Expectation.Kind.INTERNAL_CLOSE, null, null));
             sendTargeted('C', stale);
         }
         staleOnBackend.clear();
+        awaitingReady++;
+        expect(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
+        ByteBuf sync = backend.channel().alloc().buffer(5);
+        new dev.pgtenant.protocol.message.frontend.Sync().encode(sync);
+        backend.write(sync);
+        backend.flush();
     }
 
     /**
