@@ -36,18 +36,25 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME", description = "With --proxy: the user to log in as (its password on standard input).")
     String user;
 
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
+    String output;
+
     @Mixin
     RegistryOption registry;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new RegistryException("--output must be text or json, not " + output);
+        }
         Registry loaded = registry.file().load();
         List<Organization> orgs = org == null ? List.copyOf(loaded.organizations())
                 : List.of(loaded.organization(org).orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
         List<String> failures = new ArrayList<>();
+        List<java.util.Map<String, Object>> rows = new ArrayList<>();
         for (Organization organization : orgs) {
             String problem = checkBackend(organization.backend());
-            System.out.println("  " + organization.id() + ": " + (problem == null
+            rows.add(ListCommand.row("check", organization.id(), "ok", problem == null, "detail", problem == null
                     ? "backend reachable, database " + organization.database() + " exists, credentials work" : problem));
             if (problem != null) {
                 failures.add(organization.id());
@@ -55,12 +62,18 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (proxy != null) {
             String problem = checkRouting(loaded);
-            System.out.println("  routing: " + (problem == null ? "user " + user + " lands in its organization's database" : problem));
+            rows.add(ListCommand.row("check", "routing", "ok", problem == null, "detail",
+                    problem == null ? "user " + user + " lands in its organization's database" : problem));
             if (problem != null) {
                 failures.add("routing");
             }
         }
-        System.out.println(failures.isEmpty() ? "all checks passed" : failures.size() + " checks failed: " + failures);
+        if (output.equals("json")) {
+            Output.print("json", rows, List.of());
+        } else {
+            rows.forEach(row -> System.out.println("  " + row.get("check") + ": " + row.get("detail")));
+            System.out.println(failures.isEmpty() ? "all checks passed" : failures.size() + " checks failed: " + failures);
+        }
         return failures.isEmpty() ? 0 : MigrateCommand.EXIT_SOME_FAILED;
     }
 

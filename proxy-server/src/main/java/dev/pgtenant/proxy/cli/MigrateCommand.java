@@ -51,11 +51,17 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Only report what would be applied.")
     boolean dryRun;
 
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
+    String output;
+
     @Mixin
     RegistryOption registry;
 
     @Override
     public Integer call() throws Exception {
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new RegistryException("--output must be text or json, not " + output);
+        }
         if (parallel < 1 || parallel > 64) {
             throw new RegistryException("--parallel must be between 1 and 64");
         }
@@ -83,7 +89,17 @@ final class MigrateCommand implements Callable<Integer> {
             workers.shutdownNow();
         }
         progress.finish();
-        int failed = 0;
+        int failed = (int) results.stream().filter(OrgMigrator.Result::failed).count();
+        if (output.equals("json")) {
+            List<java.util.Map<String, Object>> rows = new ArrayList<>();
+            for (OrgMigrator.Result result : results) {
+                rows.add(ListCommand.row("org", result.org(), "applied", result.applied(),
+                        "pending", result.pending(), "error", result.error()));
+            }
+            Output.print("json", rows, List.of());
+            return failed > 0 ? EXIT_SOME_FAILED : 0;
+        }
+        failed = 0;
         for (OrgMigrator.Result result : results) {
             if (result.failed()) {
                 failed++;

@@ -61,6 +61,9 @@ class CheckCommandTest {
                 .contains(prefix + "nodb: FAILED: database orgdata_" + prefix + "missing does not exist")
                 .contains(prefix + "down: FAILED: backend postgresql://127.0.0.1:1 cannot be reached");
 
+        String[] json = run("", "check", "--org", prefix + "nodb", "--output", "json", "--registry", file.path().toString());
+        assertThat(json[1]).contains("\"check\" : \"" + prefix + "nodb\"", "\"ok\" : false");
+
         try (ProxyService proxy = ProxyService.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), file, null)) {
             String[] routed = run("user-pw\n", "check", "--org", prefix + "ok", "--registry", file.path().toString(),
                     "--proxy", "127.0.0.1:" + proxy.server().port(), "--user", prefix + "_user");

@@ -56,6 +56,9 @@ class MigrateTest {
         Files.writeString(migrations.resolve("README.txt"), "not a migration");
 
         String[] all = {"migrate", "--dir", migrations.toString(), "--all", "--parallel", "8", "--registry", registryFile.toString()};
+        Result json = run("migrate", "--dir", migrations.toString(), "--org", prefix + "1", "--dry-run", "--output", "json",
+                "--registry", registryFile.toString());
+        assertThat(json.out()).contains("\"org\" : \"" + prefix + "1\"", "\"pending\" : 2");
         Result dry = run(concat(all, "--dry-run"));
         assertThat(dry.exitCode()).isZero();
         assertThat(dry.out()).contains(prefix + "0: 2 to apply", "dry run: 200 of 200 organizations checked");
