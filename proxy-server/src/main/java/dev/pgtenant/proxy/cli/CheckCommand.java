@@ -44,12 +44,9 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new RegistryException("--output must be text or json, not " + output);
-        }
+        Output.checkFormat(output);
         Registry loaded = registry.file().load();
-        List<Organization> orgs = org == null ? List.copyOf(loaded.organizations())
-                : List.of(loaded.organization(org).orElseThrow(() -> new RegistryException("organization " + org + " does not exist")));
+        List<Organization> orgs = OrgDatabases.select(loaded, org);
         List<String> failures = new ArrayList<>();
         List<java.util.Map<String, Object>> rows = new ArrayList<>();
         for (Organization organization : orgs) {
@@ -81,19 +78,10 @@ final class CheckCommand implements Callable<Integer> {
         if (login.embedded()) {
             return "lives on the embedded backend, which only pgtenant serve runs; not checked";
         }
-        Properties properties = new Properties();
-        properties.setProperty("user", login.user());
-        properties.setProperty("connectTimeout", "10");
-        try {
-            if (login.password() != null) {
-                properties.setProperty("password", login.password().resolve());
-            }
+        try (Connection connection = OrgDatabases.open(login)) {
+            return connection.isValid(10) ? null : "FAILED: the backend did not answer";
         } catch (RegistryException e) {
             return "FAILED: " + e.getMessage();
-        }
-        String url = "jdbc:postgresql://" + login.server().host() + ":" + login.server().port() + "/" + login.database();
-        try (Connection connection = DriverManager.getConnection(url, properties)) {
-            return connection.isValid(10) ? null : "FAILED: the backend did not answer";
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.equals("3D000")) {

@@ -8,11 +8,9 @@ import dev.pgtenant.proxy.migrate.Migration;
 import dev.pgtenant.proxy.migrate.OrgMigrator;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,17 +57,13 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new RegistryException("--output must be text or json, not " + output);
-        }
+        Output.checkFormat(output);
         if (parallel < 1 || parallel > 64) {
             throw new RegistryException("--parallel must be between 1 and 64");
         }
         List<Migration> migrations = Migration.load(directory);
         Registry loaded = registry.file().load();
-        List<Organization> orgs = which.all ? List.copyOf(loaded.organizations())
-                : List.of(loaded.organization(which.org)
-                        .orElseThrow(() -> new RegistryException("organization " + which.org + " does not exist")));
+        List<Organization> orgs = OrgDatabases.select(loaded, which.all ? null : which.org);
         Progress progress = new Progress(orgs.size());
         ExecutorService workers = Executors.newFixedThreadPool(parallel);
         List<OrgMigrator.Result> results = new ArrayList<>();
@@ -121,14 +115,7 @@ final class MigrateCommand implements Callable<Integer> {
             return new OrgMigrator.Result(org.id(), 0, -1,
                     "lives on the embedded backend; give it a --backend address to migrate it with this command");
         }
-        Properties properties = new Properties();
-        properties.setProperty("user", login.user());
-        if (login.password() != null) {
-            properties.setProperty("password", login.password().resolve());
-        }
-        properties.setProperty("connectTimeout", "10");
-        String url = "jdbc:postgresql://" + login.server().host() + ":" + login.server().port() + "/" + login.database();
-        try (Connection connection = DriverManager.getConnection(url, properties)) {
+        try (Connection connection = OrgDatabases.open(login)) {
             return OrgMigrator.migrate(org.id(), connection, migrations, dryRun);
         } catch (SQLException | RegistryException e) {
             return new OrgMigrator.Result(org.id(), 0, -1, "cannot connect: " + e.getMessage());

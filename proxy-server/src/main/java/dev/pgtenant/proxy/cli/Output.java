@@ -12,13 +12,18 @@ final class Output {
     private Output() {
     }
 
+    /** Fails unless {@code format} is text or json; commands check before doing their work. */
+    static void checkFormat(String format) {
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new ConfigException("--output must be text or json, not " + format);
+        }
+    }
+
     static void print(String format, List<Map<String, Object>> rows, List<String> columns) throws Exception {
+        checkFormat(format);
         if (format.equals("json")) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
             return;
-        }
-        if (!format.equals("text")) {
-            throw new ConfigException("--output must be text or json, not " + format);
         }
         int[] widths = new int[columns.size()];
         for (int i = 0; i < columns.size(); i++) {
