@@ -1,13 +1,15 @@
 package dev.pgtenant.config.registry;
 
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Pattern;
 
-/** The rules names in the registry follow; each failure says which rule. */
+/**
+ * The rules names in the registry follow; each failure says which rule. Checked by hand rather than
+ * with regular expressions, which dominated the reload of a 100,000-user registry.
+ */
 public final class Names {
 
-    private static final Pattern ORG_ID = Pattern.compile("[a-z0-9_]{1,48}");
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.@+-]{1,63}");
+    private static final int MAX_ORG_ID = 48;
+    private static final int MAX_USER = 63;
     /** PostgreSQL truncates identifiers to 63 bytes; longer names would silently alias. */
     private static final int MAX_IDENTIFIER_BYTES = 63;
 
@@ -16,14 +18,16 @@ public final class Names {
 
     /** An organization id: a positive integer or a slug of lower-case letters, digits and underscores. */
     public static String requireOrgId(String id) {
-        if (id == null || !ORG_ID.matcher(id).matches()) {
+        if (id == null || id.isEmpty() || id.length() > MAX_ORG_ID
+                || !id.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
             throw new RegistryException("organization id \"" + id + "\" is invalid: use 1 to 48 characters of a-z, 0-9 and _");
         }
         return id;
     }
 
     public static String requireUser(String name) {
-        if (name == null || !USER.matcher(name).matches()) {
+        if (name == null || name.isEmpty() || name.length() > MAX_USER || !name.chars().allMatch(c -> c >= 'a' && c <= 'z'
+                || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '@' || c == '+' || c == '-')) {
             throw new RegistryException("user name \"" + name + "\" is invalid: use 1 to 63 characters of A-Z, a-z, 0-9, _ . @ + -");
         }
         return name;

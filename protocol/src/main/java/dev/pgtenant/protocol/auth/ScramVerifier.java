@@ -2,8 +2,6 @@ package dev.pgtenant.protocol.auth;
 
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What a server stores to check a SCRAM-SHA-256 login without knowing the password, in PostgreSQL's
@@ -12,8 +10,7 @@ import java.util.regex.Pattern;
  */
 public final class ScramVerifier {
 
-    private static final Pattern FORMAT =
-            Pattern.compile("SCRAM-SHA-256\\$(\\d{1,10}):([A-Za-z0-9+/=]+)\\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)");
+    private static final String PREFIX = ScramFunctions.MECHANISM + "$";
 
     private final int iterations;
     private final byte[] salt;
@@ -46,20 +43,30 @@ public final class ScramVerifier {
                 ScramFunctions.serverKey(salted));
     }
 
-    /** Parses PostgreSQL's text form; throws {@link IllegalArgumentException} saying what is wrong. */
+    /**
+     * Parses PostgreSQL's text form; throws {@link IllegalArgumentException} saying what is wrong.
+     * Scans by hand rather than with a regular expression: a registry reload parses one per user.
+     */
     public static ScramVerifier parse(String text) {
-        Matcher m = FORMAT.matcher(text);
-        if (!m.matches()) {
+        int iterationsEnd = text.startsWith(PREFIX) ? text.indexOf(':', PREFIX.length()) : -1;
+        int saltEnd = iterationsEnd < 0 ? -1 : text.indexOf('$', iterationsEnd + 1);
+        int storedKeyEnd = saltEnd < 0 ? -1 : text.indexOf(':', saltEnd + 1);
+        String digits = iterationsEnd < 0 ? "" : text.substring(PREFIX.length(), iterationsEnd);
+        if (storedKeyEnd < 0 || digits.isEmpty() || digits.length() > 10 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException(
                     "not a SCRAM-SHA-256 verifier (expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>)");
         }
-        long iterations = Long.parseLong(m.group(1));
+        long iterations = Long.parseLong(digits);
         if (iterations > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("iteration count " + iterations + " is out of range");
         }
         Base64.Decoder base64 = Base64.getDecoder();
-        return new ScramVerifier((int) iterations, base64.decode(m.group(2)), base64.decode(m.group(3)),
-                base64.decode(m.group(4)));
+        try {
+            return new ScramVerifier((int) iterations, base64.decode(text.substring(iterationsEnd + 1, saltEnd)),
+                    base64.decode(text.substring(saltEnd + 1, storedKeyEnd)), base64.decode(text.substring(storedKeyEnd + 1)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a SCRAM-SHA-256 verifier: " + e.getMessage(), e);
+        }
     }
 
     /** Checks a cleartext password against this verifier, as PostgreSQL does for password auth. */
