@@ -8,6 +8,7 @@ import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.config.registry.RegistryStore;
 import dev.pgtenant.config.registry.Secret;
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.auth.ScramVerifier;
@@ -26,8 +27,10 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Changes to the registry file reach a running proxy within a second, without a restart. */
+/** Changes to either registry store reach a running proxy within a second, without a restart. */
 class RegistryReloadTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(5);
@@ -38,28 +41,40 @@ class RegistryReloadTest {
     private final TestPostgres postgres = TestPostgres.get();
     private final String org = "rl" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
 
-    @Test
-    void usersPasswordsDeletedAndMovedOrganizations() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "postgresql"})
+    void usersPasswordsDeletedAndMovedOrganizations(String kind) throws Exception {
         String database = "orgdata_" + org;
         try (Connection superuser = postgres.connect()) {
             new OrgProvisioner(superuser).provision(database, database, "backend-pw");
         }
         BackendLogin login = new BackendLogin(new BackendAddress("127.0.0.1", postgres.port()), database, database,
                 Secret.ofValue("backend-pw"));
-        RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
-        file.update(r -> r.withOrganization(new Organization(org, login)));
-        try (ProxyService service = ProxyService.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), file, null)) {
+        String controlDatabase = kind.equals("postgresql") ? postgres.createDatabase("pgtenant_reload") : null;
+        try (RegistryStore store = controlDatabase == null ? new RegistryFile(directory.resolve("registry.yaml"))
+                : RegistryStore.open(postgres.url(controlDatabase))) {
+            store.update(r -> r.withOrganization(new Organization(org, login)));
+            exerciseReloads(store, database);
+        } finally {
+            if (controlDatabase != null) {
+                postgres.execute("DROP DATABASE " + controlDatabase + " WITH (FORCE)");
+            }
+        }
+    }
+
+    private void exerciseReloads(RegistryStore store, String database) throws Exception {
+        try (ProxyService service = ProxyService.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), store, null)) {
             int port = service.server().port();
 
-            file.update(r -> r.withUser(user("first-pw")));
+            store.update(r -> r.withUser(user("first-pw")));
             Await.until(() -> canLogIn(port, "first-pw"), WITHIN, () -> "a new user could not log in");
 
-            file.update(r -> r.withUser(user("second-pw")));
+            store.update(r -> r.withUser(user("second-pw")));
             Await.until(() -> canLogIn(port, "second-pw") && !canLogIn(port, "first-pw"), WITHIN,
                     () -> "the password change did not apply");
 
             BackendAddress moved = new BackendAddress("localhost", postgres.port());
-            file.update(r -> r.withOrganization(new Organization(org, new BackendLogin(moved, database, database,
+            store.update(r -> r.withOrganization(new Organization(org, new BackendLogin(moved, database, database,
                     Secret.ofValue("backend-pw")))));
             Await.until(() -> canLogIn(port, "second-pw")
                             && service.server().pools().all().stream().anyMatch(p -> p.target().server().equals(moved)),
@@ -67,7 +82,7 @@ class RegistryReloadTest {
 
             Connection live = connect(port, "second-pw");
             assertThat(live.isValid(5)).isTrue();
-            file.update(r -> r.withoutOrganization(org));
+            store.update(r -> r.withoutOrganization(org));
             Await.until(() -> {
                 Throwable failure = catchThrowable(() -> {
                     try (Statement statement = live.createStatement()) {
@@ -78,7 +93,7 @@ class RegistryReloadTest {
             }, WITHIN, () -> "the live session of a deleted organization did not end with 57P01");
             live.close();
 
-            file.update(r -> r.withoutUser(userName()));
+            store.update(r -> r.withoutUser(userName()));
             Await.until(() -> !canLogIn(port, "second-pw"), WITHIN, () -> "a removed user could still log in");
         }
     }

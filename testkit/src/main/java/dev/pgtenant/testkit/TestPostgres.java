@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The one real PostgreSQL server of a test JVM. Started on first use from the embedded binaries
@@ -97,6 +99,23 @@ public final class TestPostgres {
     /** A JDBC URL to the superuser's database without credentials. */
     public String jdbcUrl() {
         return jdbcUrl(database);
+    }
+
+    /**
+     * Creates an empty database with a unique name starting with {@code prefix}, for a test that needs
+     * one of its own, and returns its name.
+     */
+    public String createDatabase(String prefix) {
+        String name = prefix + "_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        execute("CREATE DATABASE " + name);
+        return name;
+    }
+
+    /** A libpq-style URL to {@code database}, with the superuser's credentials. */
+    public String url(String database) {
+        String credentials = superuserPassword == null ? superuser
+                : superuser + ":" + URLEncoder.encode(superuserPassword, StandardCharsets.UTF_8).replace("+", "%20");
+        return "postgresql://" + credentials + "@" + host + ":" + port + "/" + database;
     }
 
     /** A superuser connection to {@code database}. */

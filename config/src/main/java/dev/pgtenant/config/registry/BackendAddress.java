@@ -33,10 +33,15 @@ public record BackendAddress(String host, int port) {
             if (uri.getHost() == null) {
                 throw new RegistryException("backend \"" + url + "\" has no host");
             }
-            return new BackendAddress(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort());
+            return new BackendAddress(unbracketed(uri.getHost()), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort());
         } catch (URISyntaxException e) {
             throw new RegistryException("backend \"" + url + "\" is not a valid URL: " + e.getReason());
         }
+    }
+
+    /** A URL's host without the brackets an IPv6 literal is written in. */
+    static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     @Override

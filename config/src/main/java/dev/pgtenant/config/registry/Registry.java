@@ -109,9 +109,40 @@ public final class Registry {
         return new Registry(organizations, changed, sharedDatabases);
     }
 
+    /**
+     * This registry with a batch of changes applied at once: the entries named in {@code removed}
+     * go, then every entry of {@code upserts} is added or replaces the one of the same key.
+     */
+    public Registry changedBy(Registry upserts, Removals removed) {
+        Map<String, Organization> orgs = new HashMap<>(organizations);
+        orgs.keySet().removeAll(removed.organizations());
+        upserts.organizations().forEach(org -> orgs.put(org.id(), org));
+        Map<String, User> changedUsers = new HashMap<>(users);
+        changedUsers.keySet().removeAll(removed.users());
+        upserts.users().forEach(user -> changedUsers.put(user.name(), user));
+        Map<String, SharedDatabase> shared = new HashMap<>(sharedDatabases);
+        shared.keySet().removeAll(removed.sharedDatabases());
+        upserts.sharedDatabases().forEach(db -> shared.put(db.name(), db));
+        return new Registry(orgs, changedUsers, shared);
+    }
+
+    /** Keys of entries a change removed. */
+    public record Removals(java.util.Set<String> organizations, java.util.Set<String> users,
+                           java.util.Set<String> sharedDatabases) {
+        public static final Removals NONE = new Removals(java.util.Set.of(), java.util.Set.of(), java.util.Set.of());
+    }
+
     public Registry withSharedDatabase(SharedDatabase shared) {
         Map<String, SharedDatabase> changed = new TreeMap<>(sharedDatabases);
         changed.put(shared.name(), shared);
+        return new Registry(organizations, users, changed);
+    }
+
+    public Registry withoutSharedDatabase(String name) {
+        Map<String, SharedDatabase> changed = new TreeMap<>(sharedDatabases);
+        if (changed.remove(name) == null) {
+            throw new RegistryException("shared database " + name + " does not exist");
+        }
         return new Registry(organizations, users, changed);
     }
 }

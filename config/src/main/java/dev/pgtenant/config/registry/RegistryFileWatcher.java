@@ -10,29 +10,28 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Keeps an in-memory snapshot of a registry file and reloads it when the file changes, checking a
  * few times a second (the CLI replaces the file atomically, so a reload never sees half a write).
- * A file that fails to load leaves the last good snapshot in place and logs why. Listeners hear of
- * every change with the previous and the new snapshot.
+ * A file that fails to load leaves the last good snapshot in place and logs why.
  */
-public final class RegistryWatcher implements Supplier<Registry>, AutoCloseable {
+final class RegistryFileWatcher implements RegistryWatcher {
 
-    private static final Logger log = LoggerFactory.getLogger(RegistryWatcher.class);
+    private static final Logger log = LoggerFactory.getLogger(RegistryFileWatcher.class);
 
     private final RegistryFile file;
     private final AtomicReference<Registry> current;
     private final BiConsumer<Registry, Registry> onChange;
     private final ScheduledExecutorService timer;
     private Object lastSeen;
-    private final java.util.concurrent.atomic.AtomicInteger failedReloads = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger failedReloads = new AtomicInteger();
 
-    private RegistryWatcher(RegistryFile file, Duration interval, BiConsumer<Registry, Registry> onChange) {
+    RegistryFileWatcher(RegistryFile file, Duration interval, BiConsumer<Registry, Registry> onChange) {
         this.file = file;
         this.onChange = onChange;
         this.lastSeen = fingerprint();
@@ -43,11 +42,6 @@ public final class RegistryWatcher implements Supplier<Registry>, AutoCloseable 
             return thread;
         });
         timer.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    /** Loads the file now (failing if it is invalid) and watches it from then on. */
-    public static RegistryWatcher watch(RegistryFile file, Duration interval, BiConsumer<Registry, Registry> onChange) {
-        return new RegistryWatcher(file, interval, onChange);
     }
 
     @Override
@@ -73,7 +67,7 @@ public final class RegistryWatcher implements Supplier<Registry>, AutoCloseable 
         }
     }
 
-    /** Changes of the file that could not be loaded, since the watch began. */
+    @Override
     public int failedReloads() {
         return failedReloads.get();
     }

@@ -45,7 +45,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Output.checkFormat(output);
-        Registry loaded = registry.file().load();
+        Registry loaded = registry.load();
         List<Organization> orgs = OrgDatabases.select(loaded, org);
         List<String> failures = new ArrayList<>();
         List<java.util.Map<String, Object>> rows = new ArrayList<>();

@@ -23,7 +23,7 @@ abstract class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Map<String, Object>> rows = rows(registry.file().load());
+        List<Map<String, Object>> rows = rows(registry.load());
         List<String> columns = rows.isEmpty() ? List.of() : new ArrayList<>(rows.get(0).keySet());
         Output.print(output, rows, columns);
         return 0;

@@ -62,7 +62,7 @@ final class MigrateCommand implements Callable<Integer> {
             throw new RegistryException("--parallel must be between 1 and 64");
         }
         List<Migration> migrations = Migration.load(directory);
-        Registry loaded = registry.file().load();
+        Registry loaded = registry.load();
         List<Organization> orgs = OrgDatabases.select(loaded, which.all ? null : which.org);
         Progress progress = new Progress(orgs.size());
         ExecutorService workers = Executors.newFixedThreadPool(parallel);

@@ -61,7 +61,7 @@ final class OrgCommand {
             Secret secret = password == null ? null : password.secret();
             String role = backendUser == null ? db : backendUser;
             Organization org = new Organization(id, new BackendLogin(server, db, role, secret));
-            if (registry.file().load().organization(id).isPresent()) {
+            if (registry.load().organization(id).isPresent()) {
                 throw new RegistryException("organization " + id + " already exists");
             }
             if (createDatabase) {
@@ -73,7 +73,7 @@ final class OrgCommand {
                 }
                 System.out.println("created role " + role + " and database " + db + " on " + server);
             }
-            registry.file().update(current -> {
+            registry.update(current -> {
                 if (current.organization(id).isPresent()) {
                     throw new RegistryException("organization " + id + " already exists");
                 }
@@ -142,7 +142,7 @@ final class OrgCommand {
         @Override
         public Integer call() {
             BackendAddress server = BackendAddress.parse(backend);
-            registry.file().update(current -> {
+            registry.update(current -> {
                 Organization org = current.organization(id)
                         .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
                 BackendLogin login = org.backend();
@@ -178,9 +178,9 @@ final class OrgCommand {
                 throw new RegistryException("deleting organization " + id + " ends its live sessions"
                         + (dropDatabase ? " and drops its database" : "") + ": add --yes to confirm");
             }
-            Organization org = registry.file().load().organization(id)
+            Organization org = registry.load().organization(id)
                     .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
-            registry.file().update(current -> current.withoutOrganization(id));
+            registry.update(current -> current.withoutOrganization(id));
             if (!dropDatabase) {
                 System.out.println("deleted organization " + id + " (its database was kept)");
                 return 0;

@@ -9,12 +9,12 @@ import picocli.CommandLine.Command;
 /** The {@code pgtenant} command: the proxy server and the tools to manage its registry. */
 @Command(name = "pgtenant", mixinStandardHelpOptions = true, version = "pgtenant 0.1.0",
         description = "Multi-tenant PostgreSQL router: one database per organization, one endpoint for every client.",
-        subcommands = {ServeCommand.class, DemoCommand.class, OrgCommand.class, UserCommand.class, RegistryCommand.class, MigrateCommand.class, CheckCommand.class})
+        subcommands = {ServeCommand.class, DemoCommand.class, OrgCommand.class, UserCommand.class, SharedCommand.class, RegistryCommand.class, MigrateCommand.class, CheckCommand.class})
 public final class PgTenant {
 
     /** Exit code for a configuration or registry problem the user can fix. */
     static final int EXIT_INVALID = 3;
-    /** Exit code for a runtime failure (a backend that cannot be reached, I/O). */
+    /** Exit code for a runtime failure (a backend or registry database that cannot be reached, I/O). */
     static final int EXIT_FAILED = 1;
 
     public static void main(String[] args) {

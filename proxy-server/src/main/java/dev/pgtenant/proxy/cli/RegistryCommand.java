@@ -27,7 +27,7 @@ final class RegistryCommand {
 
         @Override
         public Integer call() throws IOException {
-            Registry loaded = registry.file().load();
+            Registry loaded = registry.load();
             if (to != null) {
                 requireJson(to);
                 new RegistryFile(to).replace(loaded);
@@ -66,7 +66,7 @@ final class RegistryCommand {
                 throw new RegistryException("export file " + from + " does not exist");
             }
             Registry imported = new RegistryFile(from).load();
-            Registry result = registry.file().update(current -> {
+            Registry result = registry.update(current -> {
                 Registry merged = replace ? Registry.EMPTY : current;
                 for (var org : imported.organizations()) {
                     merged = merged.withOrganization(org);

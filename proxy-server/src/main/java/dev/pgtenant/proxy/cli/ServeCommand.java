@@ -4,7 +4,7 @@ import dev.pgtenant.config.ConfigLoader;
 import dev.pgtenant.config.ProxyConfig;
 import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.Registry;
-import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.config.registry.RegistryStore;
 import dev.pgtenant.proxy.embedded.EmbeddedBackend;
 import dev.pgtenant.proxy.server.ProxyService;
 import java.nio.file.Path;
@@ -21,7 +21,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Configuration file (YAML or JSON); see docs/configuration.md.")
     Path config;
 
-    @Option(names = "--registry", paramLabel = "FILE", description = "Registry file; overrides the configuration.")
+    @Option(names = "--registry", paramLabel = "FILE|URL",
+            description = "Registry file, or postgresql://USER@HOST:PORT/DATABASE for a shared store; overrides the configuration.")
     String registry;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on; overrides the configuration.")
@@ -42,23 +43,30 @@ final class ServeCommand implements Callable<Integer> {
         if (dataDirectory != null) {
             settings = settings.withDataDirectory(dataDirectory);
         }
-        RegistryFile registryFile = new RegistryFile(Path.of(settings.registry()));
-        Registry loaded = registryFile.load();
+        RegistryStore store = RegistryStore.open(settings.registry());
+        Registry loaded;
+        try {
+            loaded = store.load();
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         boolean needsEmbedded = loaded.organizations().isEmpty() && loaded.sharedDatabases().isEmpty()
                 || Stream.concat(loaded.organizations().stream().map(o -> o.backend()),
                         loaded.sharedDatabases().stream().map(s -> s.backend())).anyMatch(b -> b.embedded());
         EmbeddedBackend embedded = needsEmbedded
                 ? EmbeddedBackend.start(Path.of(settings.dataDirectory()), settings.embeddedPort()) : null;
         BackendAddress embeddedAddress = embedded == null ? null : embedded.address();
-        ProxyService service = ProxyService.start(settings, registryFile, embeddedAddress);
+        ProxyService service = ProxyService.start(settings, store, embeddedAddress);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
+            store.close();
             if (embedded != null) {
                 embedded.close();
             }
         }, "pgtenant-shutdown"));
         if (loaded.organizations().isEmpty()) {
-            System.out.println("The registry " + settings.registry() + " has no organizations yet: add one with "
+            System.out.println("The registry " + store.location() + " has no organizations yet: add one with "
                     + "`pgtenant org create`, or try `pgtenant demo`.");
         }
         service.server().awaitClose();

@@ -44,7 +44,7 @@ final class UserCommand {
             Names.requireUser(name);
             Names.requireOrgId(org);
             User user = new User(name, verifier(passwordStdin, name), org, Set.of(), Set.of(), admin);
-            registry.file().update(current -> {
+            registry.update(current -> {
                 if (current.organization(org).isEmpty()) {
                     throw new RegistryException("organization " + org + " does not exist");
                 }
@@ -85,7 +85,7 @@ final class UserCommand {
         @Override
         public Integer call() {
             ScramVerifier verifier = verifier(passwordStdin, name);
-            registry.file().update(current -> {
+            registry.update(current -> {
                 User user = existing(current, name);
                 return current.withUser(new User(name, verifier, user.org(), user.orgs(), user.databases(), user.admin(),
                         user.poolMode()));
@@ -105,7 +105,7 @@ final class UserCommand {
 
         @Override
         public Integer call() {
-            registry.file().update(current -> current.withoutUser(name));
+            registry.update(current -> current.withoutUser(name));
             System.out.println("removed user " + name);
             return 0;
         }
@@ -148,7 +148,7 @@ final class UserCommand {
 
         @Override
         public Integer call() {
-            registry.file().update(current -> {
+            registry.update(current -> {
                 User user = existing(current, name);
                 if (grant) {
                     orgs.forEach(org -> current.organization(Names.requireOrgId(org))

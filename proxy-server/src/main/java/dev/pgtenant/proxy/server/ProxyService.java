@@ -2,18 +2,18 @@ package dev.pgtenant.proxy.server;
 
 import dev.pgtenant.config.ProxyConfig;
 import dev.pgtenant.config.registry.BackendAddress;
-import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.config.registry.RegistryStore;
 import dev.pgtenant.config.registry.RegistryWatcher;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The proxy serving a registry file: the file is watched, and every change reaches logins, routing
+ * The proxy serving a registry store: the store is watched, and every change reaches logins, routing
  * and running sessions within a second (see {@link ProxyServer#registryChanged}).
  */
 public final class ProxyService implements AutoCloseable {
 
-    /** How often the registry file is checked for changes. */
+    /** How often a registry file is checked for changes (a PostgreSQL store announces its own). */
     static final Duration WATCH_INTERVAL = Duration.ofMillis(250);
 
     private final RegistryWatcher registry;
@@ -24,9 +24,9 @@ public final class ProxyService implements AutoCloseable {
         this.server = server;
     }
 
-    public static ProxyService start(ProxyConfig config, RegistryFile file, BackendAddress embeddedBackend) {
+    public static ProxyService start(ProxyConfig config, RegistryStore store, BackendAddress embeddedBackend) {
         AtomicReference<ProxyServer> running = new AtomicReference<>();
-        RegistryWatcher registry = RegistryWatcher.watch(file, WATCH_INTERVAL, (previous, next) -> {
+        RegistryWatcher registry = store.watch(WATCH_INTERVAL, (previous, next) -> {
             ProxyServer server = running.get();
             if (server != null) {
                 server.registryChanged(previous, next);

@@ -5,17 +5,23 @@ import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryFile;
+import dev.pgtenant.config.registry.RegistryStore;
+import dev.pgtenant.config.registry.RegistryWatcher;
 import dev.pgtenant.config.registry.Secret;
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.proxy.routing.Router;
+import dev.pgtenant.testkit.Await;
+import dev.pgtenant.testkit.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * How the registry behaves at 10,000 organizations and 100,000 users: file size, load (reload)
@@ -68,10 +74,48 @@ public final class RegistryScaleBenchmark {
         results.put("login_lookup_ns_10_orgs", String.format("%.0f", smallNanos));
         results.put("login_lookup_ns_large", String.format("%.0f", largeNanos));
         results.put("ratio_large_over_small", String.format("%.2f", largeNanos / smallNanos));
+        results.putAll(postgresStore(large, verifier));
         results.forEach((key, value) -> System.out.println(key + "\t" + value));
         Files.deleteIfExists(file.path());
         Files.deleteIfExists(directory.resolve("registry.yaml.lock"));
         Files.deleteIfExists(directory);
+    }
+
+    /**
+     * The PostgreSQL store at the same size (on the test PostgreSQL): writing it all, and the time from
+     * a one-user change committed by another store to a watcher holding the new snapshot.
+     */
+    private static Map<String, Object> postgresStore(Registry large, ScramVerifier verifier) throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        String control = postgres.createDatabase("pgtenant_scale");
+        Map<String, Object> results = new java.util.LinkedHashMap<>();
+        try (RegistryStore writer = RegistryStore.open(postgres.url(control));
+             RegistryStore reader = RegistryStore.open(postgres.url(control))) {
+            long start = System.nanoTime();
+            writer.replace(large);
+            results.put("pg_write_all_ms", (System.nanoTime() - start) / 1_000_000);
+            AtomicReference<Registry> latest = new AtomicReference<>();
+            try (RegistryWatcher watcher = reader.watch(Duration.ofSeconds(1), (previous, next) -> latest.set(next))) {
+                long[] updates = new long[5];
+                long[] reloads = new long[5];
+                for (int i = 0; i < reloads.length; i++) {
+                    String name = "added" + i;
+                    long started = System.nanoTime();
+                    writer.update(r -> r.withUser(new User(name, verifier, "0", Set.of(), Set.of(), false)));
+                    long committed = System.nanoTime();
+                    Await.until(() -> watcher.get().user(name).isPresent(), Duration.ofSeconds(30), () -> "no reload");
+                    updates[i] = (committed - started) / 1_000_000;
+                    reloads[i] = (System.nanoTime() - committed) / 1_000_000;
+                }
+                java.util.Arrays.sort(updates);
+                java.util.Arrays.sort(reloads);
+                results.put("pg_one_user_update_ms_median_of_5", updates[2]);
+                results.put("pg_commit_to_reloaded_ms_median_of_5", reloads[2]);
+            }
+        } finally {
+            postgres.execute("DROP DATABASE " + control + " WITH (FORCE)");
+        }
+        return results;
     }
 
     private static Registry build(int orgs, int users, ScramVerifier verifier) {

@@ -14,11 +14,6 @@ import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.proxy.provision.OrgProvisioner;
 import dev.pgtenant.proxy.server.ProxyService;
 import dev.pgtenant.testkit.TestPostgres;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Set;
@@ -54,37 +49,22 @@ class CheckCommandTest {
         RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
         file.replace(registry);
 
-        String[] result = run("", "check", "--registry", file.path().toString());
-        assertThat(result[0]).isEqualTo(String.valueOf(MigrateCommand.EXIT_SOME_FAILED));
-        assertThat(result[1]).contains(prefix + "ok: backend reachable, database orgdata_" + prefix + "ok exists, credentials work")
+        CliRun result = CliRun.run("", "check", "--registry", file.path().toString());
+        assertThat(String.valueOf(result.exitCode())).isEqualTo(String.valueOf(MigrateCommand.EXIT_SOME_FAILED));
+        assertThat(result.out()).contains(prefix + "ok: backend reachable, database orgdata_" + prefix + "ok exists, credentials work")
                 .contains(prefix + "badpw: FAILED: the credentials of role")
                 .contains(prefix + "nodb: FAILED: database orgdata_" + prefix + "missing does not exist")
                 .contains(prefix + "down: FAILED: backend postgresql://127.0.0.1:1 cannot be reached");
 
-        String[] json = run("", "check", "--org", prefix + "nodb", "--output", "json", "--registry", file.path().toString());
-        assertThat(json[1]).contains("\"check\" : \"" + prefix + "nodb\"", "\"ok\" : false");
+        CliRun json = CliRun.run("", "check", "--org", prefix + "nodb", "--output", "json", "--registry", file.path().toString());
+        assertThat(json.out()).contains("\"check\" : \"" + prefix + "nodb\"", "\"ok\" : false");
 
         try (ProxyService proxy = ProxyService.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), file, null)) {
-            String[] routed = run("user-pw\n", "check", "--org", prefix + "ok", "--registry", file.path().toString(),
+            CliRun routed = CliRun.run("user-pw\n", "check", "--org", prefix + "ok", "--registry", file.path().toString(),
                     "--proxy", "127.0.0.1:" + proxy.server().port(), "--user", prefix + "_user");
-            assertThat(routed[0]).as(routed[1]).isEqualTo("0");
-            assertThat(routed[1]).contains("routing: user " + prefix + "_user lands in its organization's database",
+            assertThat(String.valueOf(routed.exitCode())).as(routed.out()).isEqualTo("0");
+            assertThat(routed.out()).contains("routing: user " + prefix + "_user lands in its organization's database",
                     "all checks passed");
-        }
-    }
-
-    private static String[] run(String stdin, String... args) {
-        InputStream originalIn = System.in;
-        PrintStream originalOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            int code = PgTenant.run(args);
-            return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setIn(originalIn);
-            System.setOut(originalOut);
         }
     }
 }

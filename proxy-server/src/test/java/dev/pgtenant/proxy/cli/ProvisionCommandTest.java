@@ -3,11 +3,6 @@ package dev.pgtenant.proxy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgtenant.testkit.TestPostgres;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -32,8 +27,8 @@ class ProvisionCommandTest {
         String database = "orgdata_" + id;
         String registry = directory.resolve("registry.yaml").toString();
         String backend = "postgresql://" + postgres.host() + ":" + postgres.port();
-        int created = run("role-pw\n", "org", "create", id, "--registry", registry, "--backend", backend,
-                "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser());
+        int created = CliRun.run("role-pw\n", "org", "create", id, "--registry", registry, "--backend", backend,
+                "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser()).exitCode();
         assertThat(created).isZero();
 
         Properties properties = new Properties();
@@ -49,26 +44,13 @@ class ProvisionCommandTest {
             assertThat(rows.getBoolean(2)).isFalse();
         }
 
-        assertThat(run("", "org", "delete", id, "--yes", "--drop-database", "--registry", registry,
-                "--admin-user", postgres.superuser())).isZero();
+        assertThat(CliRun.run("", "org", "delete", id, "--yes", "--drop-database", "--registry", registry,
+                "--admin-user", postgres.superuser()).exitCode()).isZero();
         try (Connection superuser = postgres.connect(); Statement statement = superuser.createStatement();
              ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_database WHERE datname = '" + database
                      + "'")) {
             rows.next();
             assertThat(rows.getInt(1)).isZero();
-        }
-    }
-
-    private static int run(String stdin, String... args) {
-        InputStream originalIn = System.in;
-        PrintStream originalOut = System.out;
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            return PgTenant.run(args);
-        } finally {
-            System.setIn(originalIn);
-            System.setOut(originalOut);
         }
     }
 }
