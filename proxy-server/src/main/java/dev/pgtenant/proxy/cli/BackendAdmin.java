@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How a command that creates or drops databases logs in to the backend as an administrator. */
@@ -16,11 +17,12 @@ final class BackendAdmin {
                     + "its password comes from $PGTENANT_ADMIN_PASSWORD when the backend asks for one.")
     String user;
 
-    Connection connect(BackendAddress server) {
-        if (server == null) {
-            throw new RegistryException("creating or dropping databases needs a --backend address; "
-                    + "the embedded backend is managed by pgtenant serve and demo");
-        }
+    @Mixin
+    EmbeddedLocation embedded;
+
+    /** An administrator's connection to {@code server}, or to the running embedded backend when it is {@code null}. */
+    Connection connect(BackendAddress backend) {
+        BackendAddress server = embedded.resolve(backend);
         Properties properties = new Properties();
         properties.setProperty("user", user);
         String password = System.getenv("PGTENANT_ADMIN_PASSWORD");

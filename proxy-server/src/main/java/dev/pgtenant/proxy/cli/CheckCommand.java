@@ -1,5 +1,6 @@
 package dev.pgtenant.proxy.cli;
 
+import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
@@ -42,6 +43,9 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin
     RegistryOption registry;
 
+    @Mixin
+    EmbeddedLocation embedded;
+
     @Override
     public Integer call() throws Exception {
         Output.checkFormat(output);
@@ -74,24 +78,27 @@ final class CheckCommand implements Callable<Integer> {
         return failures.isEmpty() ? 0 : MigrateCommand.EXIT_SOME_FAILED;
     }
 
-    private static String checkBackend(BackendLogin login) {
-        if (login.embedded()) {
-            return "lives on the embedded backend, which only pgtenant serve runs; not checked";
+    private String checkBackend(BackendLogin login) {
+        BackendAddress server;
+        try {
+            server = embedded.resolve(login.server());
+        } catch (RegistryException e) {
+            return "FAILED: " + e.getMessage();
         }
-        try (Connection connection = OrgDatabases.open(login)) {
+        try (Connection connection = OrgDatabases.open(server, login)) {
             return connection.isValid(10) ? null : "FAILED: the backend did not answer";
         } catch (RegistryException e) {
             return "FAILED: " + e.getMessage();
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.equals("3D000")) {
-                return "FAILED: database " + login.database() + " does not exist on " + login.server();
+                return "FAILED: database " + login.database() + " does not exist on " + server;
             }
             if (state.startsWith("28")) {
                 return "FAILED: the credentials of role " + login.user() + " do not work (" + e.getMessage() + ")";
             }
             if (state.startsWith("08")) {
-                return "FAILED: backend " + login.server() + " cannot be reached (" + e.getMessage() + ")";
+                return "FAILED: backend " + server + " cannot be reached (" + e.getMessage() + ")";
             }
             return "FAILED: " + e.getMessage();
         }

@@ -55,6 +55,9 @@ final class MigrateCommand implements Callable<Integer> {
     @Mixin
     RegistryOption registry;
 
+    @Mixin
+    EmbeddedLocation embedded;
+
     @Override
     public Integer call() throws Exception {
         Output.checkFormat(output);
@@ -111,11 +114,7 @@ final class MigrateCommand implements Callable<Integer> {
 
     private OrgMigrator.Result migrate(Organization org, List<Migration> migrations) {
         BackendLogin login = org.backend();
-        if (login.embedded()) {
-            return new OrgMigrator.Result(org.id(), 0, -1,
-                    "lives on the embedded backend; give it a --backend address to migrate it with this command");
-        }
-        try (Connection connection = OrgDatabases.open(login)) {
+        try (Connection connection = OrgDatabases.open(embedded.resolve(login.server()), login)) {
             return OrgMigrator.migrate(org.id(), connection, migrations, dryRun);
         } catch (SQLException | RegistryException e) {
             return new OrgMigrator.Result(org.id(), 0, -1, "cannot connect: " + e.getMessage());

@@ -71,7 +71,8 @@ final class OrgCommand {
                 try (java.sql.Connection connection = admin.connect(server)) {
                     new dev.pgtenant.proxy.provision.OrgProvisioner(connection).provision(db, role, secret.resolve());
                 }
-                System.out.println("created role " + role + " and database " + db + " on " + server);
+                System.out.println("created role " + role + " and database " + db + " on "
+                        + (server == null ? "the embedded backend" : server));
             }
             registry.update(current -> {
                 if (current.organization(id).isPresent()) {

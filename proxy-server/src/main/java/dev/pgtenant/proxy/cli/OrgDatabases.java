@@ -1,5 +1,6 @@
 package dev.pgtenant.proxy.cli;
 
+import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
@@ -24,17 +25,17 @@ final class OrgDatabases {
     }
 
     /**
-     * Logs in to the organization's database as its own backend role, directly (not through a proxy).
-     * Throws RegistryException when its password cannot be read.
+     * Logs in to the organization's database on {@code server} as its own backend role, directly (not
+     * through a proxy). Throws RegistryException when its password cannot be read.
      */
-    static Connection open(BackendLogin login) throws SQLException {
+    static Connection open(BackendAddress server, BackendLogin login) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", login.user());
         if (login.password() != null) {
             properties.setProperty("password", login.password().resolve());
         }
         properties.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection("jdbc:postgresql://" + login.server().host() + ":" + login.server().port()
+        return DriverManager.getConnection("jdbc:postgresql://" + server.host() + ":" + server.port()
                 + "/" + login.database(), properties);
     }
 }

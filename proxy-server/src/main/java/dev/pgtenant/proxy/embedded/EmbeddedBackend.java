@@ -5,10 +5,13 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +67,27 @@ public final class EmbeddedBackend implements AutoCloseable {
             Files.writeString(dataDirectory.resolve("pg_hba.conf"), HBA);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write pg_hba.conf for the embedded PostgreSQL", e);
+        }
+    }
+
+    /**
+     * The embedded backend a {@code pgtenant serve} or {@code demo} is running with this data
+     * directory, found from PostgreSQL's own postmaster.pid (whose fourth line is the port), so that
+     * other commands can reach the databases on it. Empty when none is running.
+     */
+    public static Optional<BackendAddress> runningAt(Path dataDirectory) {
+        Path pidFile = dataDirectory.toAbsolutePath().resolve("postgres").resolve("postmaster.pid");
+        try {
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.size() < 4 || ProcessHandle.of(Long.parseLong(lines.get(0).trim())).isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new BackendAddress("127.0.0.1", Integer.parseInt(lines.get(3).trim())));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            log.warn("cannot read {}: {}", pidFile, e.getMessage());
+            return Optional.empty();
         }
     }
 

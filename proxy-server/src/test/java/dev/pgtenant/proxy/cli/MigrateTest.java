@@ -9,9 +9,6 @@ import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryFile;
 import dev.pgtenant.config.registry.Secret;
 import dev.pgtenant.testkit.TestPostgres;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -56,28 +53,28 @@ class MigrateTest {
         Files.writeString(migrations.resolve("README.txt"), "not a migration");
 
         String[] all = {"migrate", "--dir", migrations.toString(), "--all", "--parallel", "8", "--registry", registryFile.toString()};
-        Result json = run("migrate", "--dir", migrations.toString(), "--org", prefix + "1", "--dry-run", "--output", "json",
+        CliRun json = CliRun.run("", "migrate", "--dir", migrations.toString(), "--org", prefix + "1", "--dry-run", "--output", "json",
                 "--registry", registryFile.toString());
         assertThat(json.out()).contains("\"org\" : \"" + prefix + "1\"", "\"pending\" : 2");
-        Result dry = run(concat(all, "--dry-run"));
+        CliRun dry = CliRun.run("", concat(all, "--dry-run"));
         assertThat(dry.exitCode()).isZero();
         assertThat(dry.out()).contains(prefix + "0: 2 to apply", "dry run: 200 of 200 organizations checked");
 
-        Result first = run(all);
+        CliRun first = CliRun.run("", all);
         assertThat(first.exitCode()).isEqualTo(MigrateCommand.EXIT_SOME_FAILED);
         assertThat(first.out()).contains(prefix + "7: FAILED after 0 applied: V1 failed", "199 of 200 organizations up to date, 1 failed");
         assertThat(single("orgdata_" + prefix + 199, "SELECT count(*) FROM pgtenant_schema_history")).isEqualTo("2");
         assertThat(single(broken, "SELECT count(*) FROM pgtenant_schema_history")).isEqualTo("0");
 
         execute(broken, "DROP TABLE suppliers");
-        Result rerun = run(all);
+        CliRun rerun = CliRun.run("", all);
         assertThat(rerun.exitCode()).isZero();
         assertThat(rerun.out()).contains(prefix + "7: 2 applied", prefix + "0: 0 applied", "200 of 200 organizations up to date");
         assertThat(single(broken, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
                 + "WHERE table_name = 'suppliers'")).isEqualTo("id,name,country");
 
         Files.writeString(migrations.resolve("V2__add_country.sql"), "ALTER TABLE suppliers ADD COLUMN region text");
-        Result changed = run(new String[] {"migrate", "--dir", migrations.toString(), "--org", prefix + "3",
+        CliRun changed = CliRun.run("", new String[] {"migrate", "--dir", migrations.toString(), "--org", prefix + "3",
                 "--registry", registryFile.toString()});
         assertThat(changed.exitCode()).isEqualTo(MigrateCommand.EXIT_SOME_FAILED);
         assertThat(changed.out()).contains("V2 was applied with another checksum");
@@ -100,21 +97,6 @@ class MigrateTest {
              ResultSet rows = statement.executeQuery(sql)) {
             rows.next();
             return rows.getString(1);
-        }
-    }
-
-    record Result(int exitCode, String out) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            int code = PgTenant.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(original);
         }
     }
 }
