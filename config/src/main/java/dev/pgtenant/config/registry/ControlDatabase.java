@@ -19,6 +19,11 @@ public record ControlDatabase(String host, int port, String database, String use
         return location.startsWith("postgresql://") || location.startsWith("postgres://");
     }
 
+    /** Whether {@code location} looks like a URL of some other scheme (a typo), rather than a file. */
+    public static boolean isOtherUrl(String location) {
+        return !isUrl(location) && location.matches("[A-Za-z][A-Za-z0-9+.-]*://.*");
+    }
+
     public static ControlDatabase parse(String url) {
         return parse(url, System::getenv);
     }
@@ -86,6 +91,11 @@ public record ControlDatabase(String host, int port, String database, String use
             properties.setProperty("password", password);
         }
         properties.putIfAbsent("ApplicationName", "pgtenant registry");
+        // Bounded reads and keepalives, so that a control database that vanishes without a reset is
+        // noticed in seconds rather than after the kernel's retransmissions (about 15 minutes).
+        properties.putIfAbsent("connectTimeout", "10");
+        properties.putIfAbsent("socketTimeout", "30");
+        properties.putIfAbsent("tcpKeepAlive", "true");
         return properties;
     }
 
@@ -96,7 +106,10 @@ public record ControlDatabase(String host, int port, String database, String use
         return "postgresql://" + user + "@" + hostPart + ":" + port + "/" + database;
     }
 
+    /** The URL with everything before the host (user and password) hidden, however unusual the password. */
     private static String redact(String url) {
-        return url.replaceFirst("://([^:@/]*):[^@/]*@", "://$1:***@");
+        int start = url.indexOf("://") + 3;
+        int at = url.lastIndexOf('@');
+        return at >= start ? url.substring(0, start) + "***@" + url.substring(at + 1) : url;
     }
 }

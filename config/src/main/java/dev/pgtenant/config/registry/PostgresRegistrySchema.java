@@ -72,10 +72,22 @@ final class PostgresRegistrySchema {
     }
 
     /** Brings the schema to {@link #LATEST}, creating it in an empty database. */
-    static void upgrade(Connection connection) throws SQLException {
+    static boolean upgrade(Connection connection) throws SQLException {
+        return upgrade(connection, true);
+    }
+
+    /**
+     * Brings an existing schema to {@link #LATEST}; where there is none, creates it only when
+     * {@code create}, so that reading a database that holds no registry leaves it untouched.
+     * Returns whether the schema is there now.
+     */
+    static boolean upgrade(Connection connection, boolean create) throws SQLException {
         int found = version(connection);
         if (found == LATEST) {
-            return;
+            return true;
+        }
+        if (found == 0 && !create) {
+            return false;
         }
         requireKnown(found);
         boolean autoCommit = connection.getAutoCommit();
@@ -92,6 +104,7 @@ final class PostgresRegistrySchema {
             statement.execute("DELETE FROM pgtenant.schema_version");
             statement.execute("INSERT INTO pgtenant.schema_version (version) VALUES (" + LATEST + ")");
             connection.commit();
+            return true;
         } catch (SQLException | RuntimeException e) {
             connection.rollback();
             throw e;

@@ -42,6 +42,20 @@ public final class PostgresRegistryStore implements RegistryStore {
     record Snapshot(long revision, Registry registry) {
     }
 
+    /** The store's revision {@code revision} holds entries that do not make a valid registry. */
+    static final class UnloadableRevision extends RegistryException {
+        private final long revision;
+
+        UnloadableRevision(long revision, RegistryException cause) {
+            super(cause.getMessage(), cause);
+            this.revision = revision;
+        }
+
+        long revision() {
+            return revision;
+        }
+    }
+
     /** The application_name of a watcher's listening connection, to tell it apart in pg_stat_activity. */
     static final String LISTENER_NAME = "pgtenant registry listener";
 
@@ -55,7 +69,10 @@ public final class PostgresRegistryStore implements RegistryStore {
         this.pool = pool;
     }
 
-    /** Connects to the control database and brings the store's schema up to date. */
+    /**
+     * Connects to the control database and brings the store's schema up to date. A database without
+     * the schema gets it at the first write or watch, not by merely being read.
+     */
     public static PostgresRegistryStore open(ControlDatabase database) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("pgtenant-registry");
@@ -73,10 +90,7 @@ public final class PostgresRegistryStore implements RegistryStore {
         }
         PostgresRegistryStore store = new PostgresRegistryStore(database, pool);
         try {
-            store.withConnection(connection -> {
-                PostgresRegistrySchema.upgrade(connection);
-                return null;
-            });
+            store.withConnection(connection -> PostgresRegistrySchema.upgrade(connection, false));
             return store;
         } catch (RuntimeException e) {
             store.close();
@@ -86,31 +100,68 @@ public final class PostgresRegistryStore implements RegistryStore {
 
     @Override
     public Registry load() {
-        return withConnection(this::snapshot).registry();
+        return withConnection(connection -> PostgresRegistrySchema.upgrade(connection, false)
+                ? snapshot(connection).registry() : Registry.EMPTY);
     }
 
     @Override
     public Registry update(UnaryOperator<Registry> change) {
-        return withConnection(connection -> inTransaction(connection, Connection.TRANSACTION_READ_COMMITTED, locked -> {
-            long revision;
-            try (Statement statement = locked.createStatement();
-                 ResultSet rows = statement.executeQuery("SELECT revision FROM pgtenant.registry_revision FOR UPDATE")) {
-                rows.next();
-                revision = rows.getLong(1);
+        return withConnection(connection -> {
+            PostgresRegistrySchema.upgrade(connection);
+            return inTransaction(connection, Connection.TRANSACTION_READ_COMMITTED, locked -> updateLocked(locked, change));
+        });
+    }
+
+    private static Registry updateLocked(Connection connection, UnaryOperator<Registry> change) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            // A writer queued behind another that never finishes (a forgotten psql session) gives up.
+            statement.execute("SET LOCAL lock_timeout = '30s'");
+            statement.execute("SET LOCAL statement_timeout = '120s'");
+        }
+        long revision;
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT revision FROM pgtenant.registry_revision FOR UPDATE")) {
+            rows.next();
+            revision = rows.getLong(1);
+        }
+        // Read after taking the lock: at READ COMMITTED this sees every write committed before it.
+        Registry current = RegistryDocument.toRegistry(read(connection, EVERYTHING));
+        Registry changed = change.apply(current);
+        requireBackends(changed);
+        if (write(connection, current, changed, revision + 1)) {
+            announce(connection, revision + 1);
+        }
+        return changed;
+    }
+
+    /**
+     * Every proxy sharing this store would give an organization without a backend a database of its
+     * own on its own embedded PostgreSQL: their data would silently differ, so such entries are refused.
+     */
+    private static void requireBackends(Registry registry) {
+        for (Organization org : registry.organizations()) {
+            if (org.backend().embedded()) {
+                throw new RegistryException("organization " + org.id() + " has no backend: in a registry shared by several"
+                        + " proxies every organization needs one (--backend postgresql://HOST:PORT)");
             }
-            // Read after taking the lock: at READ COMMITTED this sees every write committed before it.
-            Registry current = RegistryDocument.toRegistry(read(locked, EVERYTHING));
-            Registry changed = change.apply(current);
-            if (write(locked, current, changed, revision + 1)) {
-                announce(locked, revision + 1);
+        }
+        for (SharedDatabase db : registry.sharedDatabases()) {
+            if (db.backend().embedded()) {
+                throw new RegistryException("shared database " + db.name() + " has no backend: in a registry shared by"
+                        + " several proxies every database needs one (--backend postgresql://HOST:PORT)");
             }
-            return changed;
-        }));
+        }
     }
 
     @Override
     public RegistryWatcher watch(Duration interval, BiConsumer<Registry, Registry> onChange) {
+        withConnection(PostgresRegistrySchema::upgrade);
         return new PostgresRegistryWatcher(this, onChange);
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
     }
 
     @Override
@@ -130,15 +181,23 @@ public final class PostgresRegistryStore implements RegistryStore {
         return DriverManager.getConnection(database.jdbcUrl(), properties);
     }
 
+    /** The registry and its revision, read in one consistent snapshot over a pooled connection. */
+    Snapshot snapshot() {
+        return withConnection(this::snapshot);
+    }
+
     /** The registry and its revision, read in one consistent snapshot. */
     Snapshot snapshot(Connection connection) throws SQLException {
-        return inTransaction(connection, Connection.TRANSACTION_REPEATABLE_READ,
-                reading -> new Snapshot(revision(reading), RegistryDocument.toRegistry(read(reading, EVERYTHING))));
+        return inTransaction(connection, Connection.TRANSACTION_REPEATABLE_READ, reading -> {
+            long revision = revision(reading);
+            return new Snapshot(revision, loadable(revision, () -> RegistryDocument.toRegistry(read(reading, EVERYTHING))));
+        });
     }
 
     /**
      * {@code held} brought up to the store's current revision by reading only the rows written and the
-     * keys removed since; {@code held} itself when nothing changed.
+     * keys removed since; {@code held} itself when nothing changed. A revision below the one held
+     * means the control database was restored or rebuilt, and is read in full.
      */
     Snapshot changesSince(Connection connection, Snapshot held) throws SQLException {
         return inTransaction(connection, Connection.TRANSACTION_REPEATABLE_READ, reading -> {
@@ -146,9 +205,24 @@ public final class PostgresRegistryStore implements RegistryStore {
             if (revision == held.revision()) {
                 return held;
             }
-            Registry changed = RegistryDocument.toRegistry(read(reading, held.revision()));
-            return new Snapshot(revision, held.registry().changedBy(changed, removals(reading, held.revision())));
+            if (revision < held.revision()) {
+                return new Snapshot(revision, loadable(revision, () -> RegistryDocument.toRegistry(read(reading, EVERYTHING))));
+            }
+            return new Snapshot(revision, loadable(revision, () -> held.registry().changedBy(
+                    RegistryDocument.toRegistry(read(reading, held.revision())), removals(reading, held.revision()))));
         });
+    }
+
+    private interface RegistryRead {
+        Registry read() throws SQLException;
+    }
+
+    private static Registry loadable(long revision, RegistryRead read) throws SQLException {
+        try {
+            return read.read();
+        } catch (RegistryException e) {
+            throw new UnloadableRevision(revision, e);
+        }
     }
 
     private static <T> T inTransaction(Connection connection, int isolation, ConnectionWork<T> work) throws SQLException {
@@ -392,7 +466,7 @@ public final class PostgresRegistryStore implements RegistryStore {
         }
     }
 
-    RegistryStoreException failure(SQLException e) {
+    private RegistryStoreException failure(SQLException e) {
         return new RegistryStoreException("registry database " + database + ": " + rootMessage(e), e);
     }
 

@@ -16,10 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a snapshot of the PostgreSQL store current. One thread holds a connection of its own that
  * LISTENs on the store's channel: a notification makes it read what changed since the revision it
- * holds, at once. Every few seconds without
- * one it checks the revision anyway, which also proves the connection alive. When the connection is
- * lost, the last snapshot keeps serving while it reconnects, and a reconnect reloads whatever
- * changed in the meantime.
+ * holds, at once. Every few seconds without one it checks the revision anyway, which also proves
+ * the connection alive (reads time out). When the connection is lost, the last snapshot keeps
+ * serving while it reconnects, and a reconnect reads the registry in full.
  */
 final class PostgresRegistryWatcher implements RegistryWatcher {
 
@@ -36,17 +35,13 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicReference<Connection> listening = new AtomicReference<>();
     private final Thread thread;
-    /** The revision that last failed to load, so that a bad revision is reported once, not every heartbeat. */
+    /** The revision that last failed to load, so that a bad revision is reported once, not at every check. */
     private long failedRevision = -1;
 
     PostgresRegistryWatcher(PostgresRegistryStore store, BiConsumer<Registry, Registry> onChange) {
         this.store = store;
         this.onChange = onChange;
-        try (Connection connection = store.connectDirectly()) {
-            this.current = new AtomicReference<>(store.snapshot(connection));
-        } catch (SQLException e) {
-            throw store.failure(e);
-        }
+        this.current = new AtomicReference<>(store.snapshot());
         this.thread = new Thread(this::listen, "pgtenant-registry-listen");
         thread.setDaemon(true);
         thread.start();
@@ -68,6 +63,7 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
 
     private void listen() {
         Duration delay = Duration.ofMillis(100);
+        boolean reconnecting = false;
         while (!isClosed()) {
             try (Connection connection = store.connectDirectly()) {
                 listening.set(connection);
@@ -79,9 +75,13 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
                 }
                 PGConnection notifications = connection.unwrap(PGConnection.class);
                 delay = Duration.ofMillis(100);
+                // After a lost connection the control database may have failed over or been restored,
+                // where revisions can repeat with other contents: start over from a full read.
+                reload(connection, reconnecting);
+                reconnecting = true;
                 while (!isClosed()) {
-                    reloadIfChanged(connection);
                     notifications.getNotifications((int) HEARTBEAT.toMillis());
+                    reload(connection, false);
                 }
             } catch (SQLException | RuntimeException e) {
                 if (isClosed()) {
@@ -103,26 +103,31 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
         }
     }
 
-    private void reloadIfChanged(Connection connection) throws SQLException {
+    private void reload(Connection connection, boolean full) throws SQLException {
         PostgresRegistryStore.Snapshot held = current.get();
-        long revision = PostgresRegistryStore.revision(connection);
-        if (revision == held.revision() || revision == failedRevision) {
-            return;
-        }
         PostgresRegistryStore.Snapshot next;
         try {
-            next = store.changesSince(connection, held);
-        } catch (RegistryException e) {
-            failedRevision = revision;
-            failedReloads.incrementAndGet();
-            log.error("registry database {} changed (revision {}) but cannot be loaded, keeping the previous version: {}",
-                    store.location(), revision, e.getMessage());
+            next = full ? store.snapshot(connection) : store.changesSince(connection, held);
+        } catch (PostgresRegistryStore.UnloadableRevision e) {
+            if (e.revision() != failedRevision) {
+                failedRevision = e.revision();
+                failedReloads.incrementAndGet();
+                log.error("registry database {} changed (revision {}) but cannot be loaded, keeping the previous version: {}",
+                        store.location(), e.revision(), e.getMessage());
+            }
+            return;
+        }
+        if (next == held) {
             return;
         }
         current.set(next);
         log.info("registry {} reloaded at revision {}: {} organizations, {} users", store.location(), next.revision(),
                 next.registry().organizations().size(), next.registry().users().size());
-        onChange.accept(held.registry(), next.registry());
+        try {
+            onChange.accept(held.registry(), next.registry());
+        } catch (RuntimeException e) {
+            log.error("applying registry revision {} to running sessions failed: {}", next.revision(), e.toString(), e);
+        }
     }
 
     @Override

@@ -17,6 +17,10 @@ public interface RegistryStore extends AutoCloseable {
         if (ControlDatabase.isUrl(location)) {
             return PostgresRegistryStore.open(ControlDatabase.parse(location));
         }
+        if (ControlDatabase.isOtherUrl(location)) {
+            throw new RegistryException("registry " + location.substring(0, location.indexOf("://") + 3)
+                    + "... is neither a file nor a postgresql:// URL");
+        }
         return new RegistryFile(Path.of(location));
     }
 
@@ -39,6 +43,14 @@ public interface RegistryStore extends AutoCloseable {
      * on; {@code onChange} hears of every change with the previous and the new snapshot.
      */
     RegistryWatcher watch(Duration interval, BiConsumer<Registry, Registry> onChange);
+
+    /**
+     * Whether several proxies may share this store, so that no entry may rely on a proxy's own
+     * embedded backend.
+     */
+    default boolean shared() {
+        return false;
+    }
 
     /** Where the store is, for messages (never with a password). */
     String location();

@@ -36,10 +36,18 @@ class ControlDatabaseTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"postgresql://u:secretpw@/control", "postgresql://u:secretpw@host", "postgresql://u:secretpw@host/",
-            "postgresql://host/control", "postgresql://u:secretpw@host:99999999999/control x"})
+            "postgresql://host/control", "postgresql://u:secretpw@host:99999999999/control x",
+            "postgresql://u:secret/pw@host/db", "postgresql://u:secret@pw@/db", "postgresql://u:secret#pw@host/db",
+            "postgresql://u:secret?pw@host/db"})
     void refusesIncompleteUrlsWithoutShowingThePassword(String url) {
         assertThatThrownBy(() -> ControlDatabase.parse(url, NO_ENVIRONMENT::get)).isInstanceOf(RegistryException.class)
-                .hasMessageStartingWith("registry URL").hasMessageNotContaining("secretpw");
+                .hasMessageStartingWith("registry URL").hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void aTypoInTheSchemeIsNotTakenForAFile() {
+        assertThatThrownBy(() -> RegistryStore.open("postgressql://u@h/db")).isInstanceOf(RegistryException.class)
+                .hasMessageContaining("neither a file nor a postgresql:// URL");
     }
 
     @Test

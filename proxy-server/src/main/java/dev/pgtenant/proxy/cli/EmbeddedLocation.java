@@ -12,9 +12,9 @@ import picocli.CommandLine.Option;
  */
 final class EmbeddedLocation {
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "pgtenant-data",
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:PGTENANT_DATA_DIRECTORY:-pgtenant-data}",
             description = "Data directory of the running pgtenant serve, for organizations on the embedded backend "
-                    + "(default: ${DEFAULT-VALUE}; pgtenant demo uses pgtenant-demo).")
+                    + "(default: $PGTENANT_DATA_DIRECTORY, else pgtenant-data; pgtenant demo uses pgtenant-demo).")
     Path dataDirectory;
 
     /** {@code server}, or the running embedded backend when it is {@code null}. */

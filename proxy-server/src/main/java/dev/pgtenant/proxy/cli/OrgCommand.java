@@ -181,13 +181,23 @@ final class OrgCommand {
             }
             Organization org = registry.load().organization(id)
                     .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
-            registry.update(current -> current.withoutOrganization(id));
             if (!dropDatabase) {
+                registry.update(current -> current.withoutOrganization(id));
                 System.out.println("deleted organization " + id + " (its database was kept)");
                 return 0;
             }
+            // Log in first: if the backend cannot be reached, the organization stays registered and the
+            // command can simply be run again.
             try (java.sql.Connection connection = admin.connect(org.backend().server());
                  java.sql.Statement statement = connection.createStatement()) {
+                registry.update(current -> {
+                    Organization now = current.organization(id)
+                            .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
+                    if (!now.backend().equals(org.backend())) {
+                        throw new RegistryException("organization " + id + " was changed meanwhile; run the command again");
+                    }
+                    return current.withoutOrganization(id);
+                });
                 String quotedDatabase = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.database());
                 statement.execute("DROP DATABASE IF EXISTS " + quotedDatabase + " WITH (FORCE)");
                 statement.execute("DROP ROLE IF EXISTS "

@@ -51,9 +51,10 @@ final class ServeCommand implements Callable<Integer> {
             store.close();
             throw e;
         }
-        boolean needsEmbedded = loaded.organizations().isEmpty() && loaded.sharedDatabases().isEmpty()
+        // A shared registry never relies on a proxy's own embedded backend (the store refuses such entries).
+        boolean needsEmbedded = !store.shared() && (loaded.organizations().isEmpty() && loaded.sharedDatabases().isEmpty()
                 || Stream.concat(loaded.organizations().stream().map(o -> o.backend()),
-                        loaded.sharedDatabases().stream().map(s -> s.backend())).anyMatch(b -> b.embedded());
+                        loaded.sharedDatabases().stream().map(s -> s.backend())).anyMatch(b -> b.embedded()));
         EmbeddedBackend embedded = needsEmbedded
                 ? EmbeddedBackend.start(Path.of(settings.dataDirectory()), settings.embeddedPort()) : null;
         BackendAddress embeddedAddress = embedded == null ? null : embedded.address();

@@ -21,6 +21,9 @@ class CliTest {
     @TempDir
     Path directory;
 
+    /** A backend address for organizations that are only registered, never connected to. */
+    private static final String BACKEND = "postgresql://127.0.0.1:5432";
+
     private final List<String> controlDatabases = new ArrayList<>();
 
     @AfterEach
@@ -52,8 +55,16 @@ class CliTest {
         String registry = registry(store);
         assertThat(CliRun.run("backend-pw\n", "org", "create", "101", "--registry", registry, "--backend",
                 "postgresql://127.0.0.1:5432", "--backend-user", "org101_app", "--backend-password-stdin").exitCode()).isZero();
-        assertThat(CliRun.run("", "org", "create", "102", "--registry", registry, "--backend-password-env", "ORG102_PW")
-                .exitCode()).isZero();
+        if (store.equals("file")) {
+            assertThat(CliRun.run("", "org", "create", "102", "--registry", registry, "--backend-password-env", "ORG102_PW")
+                    .exitCode()).isZero();
+        } else {
+            CliRun embedded = CliRun.run("", "org", "create", "102", "--registry", registry, "--backend-password-env", "ORG102_PW");
+            assertThat(embedded.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+            assertThat(embedded.err()).contains("organization 102 has no backend: in a registry shared by several proxies");
+            assertThat(CliRun.run("", "org", "create", "102", "--registry", registry, "--backend", "postgresql://10.9.9.9",
+                    "--backend-password-env", "ORG102_PW").exitCode()).isZero();
+        }
         assertThat(CliRun.run("alice-pw\n", "user", "add", "alice", "--org", "101", "--registry", registry, "--password-stdin")
                 .exitCode()).isZero();
 
@@ -61,11 +72,12 @@ class CliTest {
         assertThat(loaded.organization("101").orElseThrow().backend().user()).isEqualTo("org101_app");
         assertThat(loaded.organization("101").orElseThrow().database()).isEqualTo("orgdata_101");
         assertThat(loaded.organization("101").orElseThrow().backend().password().resolve()).isEqualTo("backend-pw");
-        assertThat(loaded.organization("102").orElseThrow().backend().embedded()).isTrue();
+        assertThat(loaded.organization("102").orElseThrow().backend().embedded()).isEqualTo(store.equals("file"));
         assertThat(loaded.user("alice").orElseThrow().verifier().matches("alice-pw")).isTrue();
 
         CliRun orgs = CliRun.run("", "org", "list", "--registry", registry);
-        assertThat(orgs.out()).contains("101", "orgdata_101", "postgresql://127.0.0.1:5432", "org101_app", "102", "embedded");
+        assertThat(orgs.out()).contains("101", "orgdata_101", "postgresql://127.0.0.1:5432", "org101_app", "102",
+                store.equals("file") ? "embedded" : "postgresql://10.9.9.9:5432");
         CliRun users = CliRun.run("", "user", "list", "--registry", registry, "--output", "json");
         assertThat(users.out()).contains("\"name\" : \"alice\"", "\"org\" : \"101\"").doesNotContain("alice-pw");
     }
@@ -74,7 +86,7 @@ class CliTest {
     @ValueSource(strings = {"file", "postgresql"})
     void mistakesGiveOneLineErrorsAndExitCodes(String store) {
         String registry = registry(store);
-        CliRun badId = CliRun.run("", "org", "create", "Not Valid", "--registry", registry, "--backend-password-env", "X");
+        CliRun badId = CliRun.run("", "org", "create", "Not Valid", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
         assertThat(badId.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
         assertThat(badId.err().strip()).startsWith("pgtenant: organization id").doesNotContain("\n").doesNotContain("Exception");
 
@@ -82,8 +94,8 @@ class CliTest {
         assertThat(unknownOrg.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
         assertThat(unknownOrg.err()).contains("organization 999 does not exist");
 
-        CliRun.run("", "org", "create", "5", "--registry", registry, "--backend-password-env", "X");
-        CliRun duplicate = CliRun.run("", "org", "create", "5", "--registry", registry, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "5", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun duplicate = CliRun.run("", "org", "create", "5", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
         assertThat(duplicate.err()).contains("organization 5 already exists");
 
         assertThat(CliRun.run("", "org", "create", "--registry", registry).exitCode()).isEqualTo(2);
@@ -93,8 +105,8 @@ class CliTest {
     @ValueSource(strings = {"file", "postgresql"})
     void passwdGrantRevokeRemoveShowMoveDelete(String store) {
         String registry = registry(store);
-        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend-password-env", "X");
-        CliRun.run("", "org", "create", "2", "--registry", registry, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "2", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
         assertThat(CliRun.run("old-pw\n", "user", "add", "carol", "--org", "1", "--admin", "--registry", registry,
                 "--password-stdin").exitCode()).isZero();
         assertThat(CliRun.run("new-pw\n", "user", "passwd", "carol", "--registry", registry, "--password-stdin").exitCode()).isZero();
@@ -129,7 +141,7 @@ class CliTest {
     @ValueSource(strings = {"file", "postgresql"})
     void sharedDatabasesAreAddedGrantedListedAndRemoved(String store) {
         String registry = registry(store);
-        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
         CliRun.run("pw\n", "user", "add", "erin", "--org", "1", "--registry", registry, "--password-stdin");
         assertThat(CliRun.run("", "shared", "add", "main", "--backend", "postgresql://10.0.0.9", "--database", "app",
                 "--backend-user", "app_reader", "--backend-password-env", "APP_PW", "--registry", registry).exitCode()).isZero();
@@ -152,7 +164,7 @@ class CliTest {
         String source = directory.resolve("source.yaml").toString();
         String target = registry(targetStore);
         String export = directory.resolve("export.json").toString();
-        CliRun.run("", "org", "create", "1", "--registry", source, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "1", "--registry", source, "--backend", BACKEND, "--backend-password-env", "X");
         CliRun.run("pw\n", "user", "add", "dana", "--org", "1", "--registry", source, "--password-stdin");
         CliRun printed = CliRun.run("", "registry", "export", "--registry", source);
         assertThat(printed.out()).contains("\"organizations\"", "\"dana\"", "SCRAM-SHA-256$");
@@ -182,7 +194,7 @@ class CliTest {
         Path registry = directory.resolve("from-config.yaml");
         Path config = directory.resolve("pgtenant.yaml");
         java.nio.file.Files.writeString(config, "registry: " + registry + "\n");
-        assertThat(CliRun.run("", "org", "create", "42", "--config", config.toString(), "--backend-password-env", "X").exitCode())
+        assertThat(CliRun.run("", "org", "create", "42", "--config", config.toString(), "--backend", BACKEND, "--backend-password-env", "X").exitCode())
                 .isZero();
         assertThat(new RegistryFile(registry).load().organization("42")).isPresent();
     }
