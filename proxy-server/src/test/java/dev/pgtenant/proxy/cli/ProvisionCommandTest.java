@@ -7,25 +7,40 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** org create --create-database and org delete --drop-database against the real server. */
+/**
+ * org create --create-database, migrate and org delete --drop-database against the real server,
+ * with the registry in either store.
+ */
 class ProvisionCommandTest {
 
     @TempDir
     Path directory;
 
-    @Test
-    void createsAndDropsTheOrganizationsRoleAndDatabase() throws SQLException {
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "postgresql"})
+    void createsMigratesAndDropsTheOrganizationsDatabase(String store) throws Exception {
         TestPostgres postgres = TestPostgres.get();
+        String control = store.equals("postgresql") ? postgres.createDatabase("pgtenant_provision") : null;
+        try {
+            provisionMigrateAndDrop(postgres, control == null ? directory.resolve("registry.yaml").toString()
+                    : postgres.url(control));
+        } finally {
+            if (control != null) {
+                postgres.execute("DROP DATABASE " + control + " WITH (FORCE)");
+            }
+        }
+    }
+
+    private void provisionMigrateAndDrop(TestPostgres postgres, String registry) throws Exception {
         String id = "p" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         String database = "orgdata_" + id;
-        String registry = directory.resolve("registry.yaml").toString();
         String backend = "postgresql://" + postgres.host() + ":" + postgres.port();
         int created = CliRun.run("role-pw\n", "org", "create", id, "--registry", registry, "--backend", backend,
                 "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser()).exitCode();
@@ -42,6 +57,17 @@ class ProvisionCommandTest {
             assertThat(rows.next()).isTrue();
             assertThat(rows.getString(1)).isEqualTo(database);
             assertThat(rows.getBoolean(2)).isFalse();
+        }
+
+        Path migrations = java.nio.file.Files.createDirectories(directory.resolve("migrations"));
+        java.nio.file.Files.writeString(migrations.resolve("V1__create_suppliers.sql"), "CREATE TABLE suppliers (id int)");
+        CliRun migrated = CliRun.run("", "migrate", "--dir", migrations.toString(), "--org", id, "--registry", registry);
+        assertThat(migrated.exitCode()).as(migrated.out()).isZero();
+        try (Connection owner = DriverManager.getConnection(postgres.jdbcUrl(database), properties);
+             Statement statement = owner.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT tableowner FROM pg_tables WHERE tablename = 'suppliers'")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getString(1)).isEqualTo(database);
         }
 
         assertThat(CliRun.run("", "org", "delete", id, "--yes", "--drop-database", "--registry", registry,
