@@ -9,9 +9,9 @@ import java.util.List;
  */
 public record ProxyConfig(String listen, String registry, String dataDirectory, Integer embeddedPort,
                           List<String> databaseAliases, Duration authenticationTimeout, Integer maxMessageSize,
-                          PoolSettings pool) {
+                          Integer ioThreads, PoolSettings pool) {
 
-    public static final ProxyConfig DEFAULTS = new ProxyConfig(null, null, null, null, null, null, null, null);
+    public static final ProxyConfig DEFAULTS = new ProxyConfig(null, null, null, null, null, null, null, null, null);
 
     public ProxyConfig {
         listen = listen == null ? "127.0.0.1:6432" : listen;
@@ -28,6 +28,11 @@ public record ProxyConfig(String listen, String registry, String dataDirectory, 
         if (maxMessageSize < 1024) {
             throw new ConfigException("maxMessageSize must be at least 1024 bytes");
         }
+        // One event loop per core: more would only take turns on the cores and hand messages between threads.
+        ioThreads = ioThreads == null ? Runtime.getRuntime().availableProcessors() : ioThreads;
+        if (ioThreads < 1) {
+            throw new ConfigException("ioThreads must be at least 1");
+        }
         pool = pool == null ? PoolSettings.DEFAULTS : pool;
     }
 
@@ -37,22 +42,22 @@ public record ProxyConfig(String listen, String registry, String dataDirectory, 
 
     public ProxyConfig withListen(String value) {
         return new ProxyConfig(value, registry, dataDirectory, embeddedPort, databaseAliases, authenticationTimeout,
-                maxMessageSize, pool);
+                maxMessageSize, ioThreads, pool);
     }
 
     public ProxyConfig withRegistry(String value) {
         return new ProxyConfig(listen, value, dataDirectory, embeddedPort, databaseAliases, authenticationTimeout,
-                maxMessageSize, pool);
+                maxMessageSize, ioThreads, pool);
     }
 
     public ProxyConfig withDataDirectory(String value) {
         return new ProxyConfig(listen, registry, value, embeddedPort, databaseAliases, authenticationTimeout,
-                maxMessageSize, pool);
+                maxMessageSize, ioThreads, pool);
     }
 
     public ProxyConfig withPool(PoolSettings value) {
         return new ProxyConfig(listen, registry, dataDirectory, embeddedPort, databaseAliases, authenticationTimeout,
-                maxMessageSize, value);
+                maxMessageSize, ioThreads, value);
     }
 
     /** Where the proxy listens: {@code host:port}, {@code [v6]:port} or {@code :port} for all interfaces. */

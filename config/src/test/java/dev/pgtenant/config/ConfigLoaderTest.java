@@ -26,6 +26,7 @@ class ConfigLoaderTest {
         assertThat(config.pool().maxSize()).isEqualTo(20);
         assertThat(config.pool().acquireTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.pool().resetQuery()).isEqualTo("DISCARD ALL");
+        assertThat(config.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
     @Test
@@ -52,7 +53,8 @@ class ConfigLoaderTest {
     @Test
     void everyKeyHasAnEnvironmentVariable() {
         assertThat(new ConfigLoader(name -> null).environmentVariables()).contains("PGTENANT_LISTEN",
-                "PGTENANT_POOL_MAX_SIZE", "PGTENANT_POOL_MAX_SERVER_CONNECTIONS", "PGTENANT_AUTHENTICATION_TIMEOUT");
+                "PGTENANT_POOL_MAX_SIZE", "PGTENANT_POOL_MAX_SERVER_CONNECTIONS", "PGTENANT_AUTHENTICATION_TIMEOUT",
+                "PGTENANT_IO_THREADS");
     }
 
     @Test
@@ -67,6 +69,9 @@ class ConfigLoaderTest {
         Files.writeString(file, "pool:\n  idleTimeout: soon\n");
         assertThatThrownBy(() -> new ConfigLoader(name -> null).load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("soon");
+        Files.writeString(file, "ioThreads: 0\n");
+        assertThatThrownBy(() -> new ConfigLoader(name -> null).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("ioThreads");
         Files.writeString(file, "listne: 1.2.3.4:5\n");
         assertThatThrownBy(() -> new ConfigLoader(name -> null).load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("listne");

@@ -10,7 +10,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -40,15 +42,17 @@ public final class BackendConnector {
     }
 
     /**
-     * Connects and logs in with {@code credentials}. The future completes when the backend is ready
-     * for queries, or fails with a ProtocolException (08001) that says why.
+     * Connects and logs in with {@code credentials}, on event loop {@code loop} when it is one of
+     * ours (else any). The future completes when the backend is ready for queries, or fails with a
+     * ProtocolException (08001) that says why.
      */
-    public CompletableFuture<BackendConnection> connect(BackendTarget target, BackendCredentials credentials) {
+    public CompletableFuture<BackendConnection> connect(BackendTarget target, BackendCredentials credentials,
+                                                        EventExecutor loop) {
         ClientLogin login = ClientLogin.of(target.user(), credentials.password(), credentials.scram(),
                 ScramClientExchange.DEFAULT_MAX_ITERATIONS);
         BackendConnection connection = new BackendConnection(target, login, blockingWork, connectTimeout, maxPreparedStatements);
         Bootstrap bootstrap = new Bootstrap()
-                .group(loops)
+                .group(loop instanceof EventLoop own && own.parent() == loops ? own : loops)
                 .channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)

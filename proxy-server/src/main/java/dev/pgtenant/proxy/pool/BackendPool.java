@@ -72,6 +72,25 @@ public final class BackendPool {
         return waiter;
     }
 
+    /**
+     * An idle connection at once, preferably on {@code loop}, when one is ready and nobody queues
+     * before the caller; else {@code null}, and the caller goes through {@link #acquire}. The path a
+     * transaction-mode client takes for almost every transaction, so it allocates nothing.
+     */
+    public BackendConnection tryAcquireIdle(EventExecutor loop) {
+        synchronized (server) {
+            while (waiters.isEmpty() && !retired && !idle.isEmpty()) {
+                BackendConnection connection = takeIdleLocked(loop);
+                if (connection.isOpen()) {
+                    connections.put(connection, Slot.ACTIVE);
+                    return connection;
+                }
+                forgetLocked(connection);
+            }
+            return null;
+        }
+    }
+
     /** Withdraws a request whose client has gone; a connection already on its way is released by the client. */
     public void cancel(Object ticket) {
         PoolWaiter waiter = (PoolWaiter) ticket;
@@ -252,7 +271,7 @@ public final class BackendPool {
     void handOutIdleLocked(List<Runnable> actions) {
         while (!waiters.isEmpty() && !idle.isEmpty()) {
             PoolWaiter waiter = waiters.poll();
-            BackendConnection connection = takeIdleLocked(waiter);
+            BackendConnection connection = takeIdleLocked(waiter.loop());
             if (!connection.isOpen()) {
                 waiters.addFirst(waiter);
                 forgetLocked(connection);
@@ -263,12 +282,12 @@ public final class BackendPool {
         }
     }
 
-    /** The most recently used idle connection on the waiter's event loop, else the most recently used. */
-    private BackendConnection takeIdleLocked(PoolWaiter waiter) {
+    /** The most recently used idle connection on {@code loop}, else the most recently used. */
+    private BackendConnection takeIdleLocked(EventExecutor loop) {
         Iterator<BackendConnection> newestFirst = idle.descendingIterator();
         while (newestFirst.hasNext()) {
             BackendConnection candidate = newestFirst.next();
-            if (candidate.channel().eventLoop() == waiter.loop()) {
+            if (candidate.channel().eventLoop() == loop) {
                 newestFirst.remove();
                 return candidate;
             }
@@ -290,12 +309,27 @@ public final class BackendPool {
 
     /** Reserves a slot and opens a connection; the caller has checked the budgets. */
     void openLocked(List<Runnable> actions) {
+        EventExecutor loop = loopOfNextUnservedWaiterLocked();
         opening++;
         server.opened();
-        actions.add(() -> connector.blockingWork().execute(this::open));
+        actions.add(() -> connector.blockingWork().execute(() -> open(loop)));
     }
 
-    private void open() {
+    /**
+     * The event loop of the first waiter that no connection being opened is meant for, if any: a
+     * connection on its client's loop relays without handing every message to another thread.
+     */
+    private EventExecutor loopOfNextUnservedWaiterLocked() {
+        int skip = opening;
+        for (PoolWaiter waiter : waiters) {
+            if (skip-- == 0) {
+                return waiter.loop();
+            }
+        }
+        return null;
+    }
+
+    private void open(EventExecutor loop) {
         BackendCredentials login;
         try {
             login = credentials();
@@ -304,7 +338,7 @@ public final class BackendPool {
                     "no backend password for " + target.describe() + ": " + e.getMessage()));
             return;
         }
-        connector.connect(target, login).whenComplete((connection, error) -> {
+        connector.connect(target, login, loop).whenComplete((connection, error) -> {
             if (error != null) {
                 opened(null, error instanceof ProtocolException p ? p
                         : new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, error.getMessage(), error));

@@ -79,8 +79,13 @@ final class BackendServer {
      * connecting, closing) is collected and run after it is released.
      */
     void dispatch() {
-        List<Runnable> actions = new ArrayList<>();
+        List<Runnable> actions;
         synchronized (this) {
+            // Releases and acquires without anyone waiting, the common case, have nothing to hand out.
+            if (waiting.isEmpty()) {
+                return;
+            }
+            actions = new ArrayList<>();
             waiting.removeIf(pool -> !pool.hasWaitersLocked());
             List<BackendPool> byLoad = new ArrayList<>(waiting);
             byLoad.sort(Comparator.comparingInt(BackendPool::totalLocked));
@@ -105,6 +110,9 @@ final class BackendServer {
 
     /** A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting. */
     BackendPool starvedPoolLocked(BackendPool releasing) {
+        if (waiting.isEmpty()) {
+            return null;
+        }
         BackendPool starved = null;
         for (BackendPool pool : waiting) {
             if (pool != releasing && pool.needsConnectionLocked()

@@ -57,7 +57,7 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyServer(ProxyConfig config, Supplier<Registry> registry, BackendAddress embeddedBackend)
             throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
-        loops = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("pgtenant-io"),
+        loops = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pgtenant-io"),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;

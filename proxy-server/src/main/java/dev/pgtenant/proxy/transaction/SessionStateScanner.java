@@ -23,9 +23,30 @@ public final class SessionStateScanner {
     static final Set<String> REPORTED_SETTINGS = Set.of("application_name", "client_encoding", "datestyle",
             "intervalstyle", "timezone", "standard_conforming_strings");
 
+    /** The same, matched without regard to case and without allocating: this runs for every transaction. */
+    private static final Set<String> REPORTED_ANY_CASE = caseInsensitive(REPORTED_SETTINGS);
+
+    /**
+     * The words {@link #inspect} looks for beyond a statement's first few: every other word past
+     * those is left out of the word list (as an empty placeholder, keeping positions), which spares
+     * a string per word of ordinary queries.
+     */
+    private static final String[] WORDS_ANYWHERE = {"pg_advisory_lock", "pg_advisory_lock_shared",
+        "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "set_config", "pg_temp", "into", "temp", "temporary",
+        "with", "hold", "zone"};
+
+    /** Leading words of a statement kept whatever they are: enough for CREATE OR REPLACE TEMP and SET SESSION x. */
+    private static final int LEADING_WORDS = 4;
+
+    private static Set<String> caseInsensitive(Set<String> words) {
+        Set<String> set = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(words);
+        return java.util.Collections.unmodifiableSet(set);
+    }
+
     /** Whether the server reports this setting's changes with ParameterStatus. */
     public static boolean isReported(String name) {
-        return REPORTED_SETTINGS.contains(name.toLowerCase(Locale.ROOT));
+        return REPORTED_ANY_CASE.contains(name);
     }
 
     private static final Set<String> SESSION_LOCK_FUNCTIONS = Set.of("pg_advisory_lock", "pg_advisory_lock_shared",
@@ -36,7 +57,12 @@ public final class SessionStateScanner {
 
     /** What in {@code sql} needs its session, for messages; empty when nothing does. */
     public static Optional<String> sessionState(String sql) {
-        for (List<String> statement : statements(sql)) {
+        return sessionState(statements(sql));
+    }
+
+    /** The same, for statements already split by {@link #statements}. */
+    static Optional<String> sessionState(List<List<String>> statements) {
+        for (List<String> statement : statements) {
             Optional<String> found = inspect(statement);
             if (found.isPresent()) {
                 return found;
@@ -128,7 +154,10 @@ public final class SessionStateScanner {
                 : Optional.of(command.toUpperCase(Locale.ROOT) + " " + name);
     }
 
-    /** The statements of {@code sql}, each as its words in lower case, literals and comments left out. */
+    /**
+     * The statements of {@code sql}, each as its words in lower case, literals and comments left out;
+     * past a statement's leading words, a word no check looks for is an empty placeholder.
+     */
     static List<List<String>> statements(String sql) {
         List<List<String>> statements = new ArrayList<>();
         List<String> words = new ArrayList<>();
@@ -165,13 +194,24 @@ public final class SessionStateScanner {
                 while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '$')) {
                     i++;
                 }
-                words.add(sql.substring(start, i).toLowerCase(Locale.ROOT));
+                words.add(words.size() < LEADING_WORDS || isWordAnywhere(sql, start, i)
+                        ? sql.substring(start, i).toLowerCase(Locale.ROOT) : "");
             } else {
                 i++;
             }
         }
         statements.add(words);
         return statements;
+    }
+
+    private static boolean isWordAnywhere(String sql, int start, int end) {
+        int length = end - start;
+        for (String word : WORDS_ANYWHERE) {
+            if (word.length() == length && sql.regionMatches(true, start, word, 0, length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int skipBlockComment(String sql, int start) {

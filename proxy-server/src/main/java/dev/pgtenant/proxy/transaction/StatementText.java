@@ -17,11 +17,11 @@ public final class StatementText {
     static final String BACKEND_PREFIX = "pgtenant_";
 
     private final byte[] definition;
-    private final String backendName;
+    /** Derived on first use: an unnamed statement, parsed for every execution, never needs it. */
+    private String backendName;
 
     StatementText(byte[] definition) {
         this.definition = definition;
-        this.backendName = BACKEND_PREFIX + HexFormat.of().formatHex(sha256(definition), 0, 16);
     }
 
     /** Query text and parameter types, exactly as the client's Parse carried them. */
@@ -30,6 +30,9 @@ public final class StatementText {
     }
 
     public String backendName() {
+        if (backendName == null) {
+            backendName = BACKEND_PREFIX + HexFormat.of().formatHex(sha256(definition), 0, 16);
+        }
         return backendName;
     }
 
@@ -66,7 +69,7 @@ public final class StatementText {
     }
 
     int size() {
-        return definition.length + backendName.length();
+        return definition.length + backendName().length();
     }
 
     @Override
@@ -76,7 +79,7 @@ public final class StatementText {
 
     @Override
     public int hashCode() {
-        return backendName.hashCode();
+        return backendName().hashCode();
     }
 
     private static byte[] sha256(byte[] bytes) {

@@ -23,6 +23,7 @@ import io.netty.channel.Channel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,9 +70,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private final int maxClientStatements;
     /** Settings from the startup packet that the server does not report. */
     private final Map<String, String> startupSettings = new LinkedHashMap<>();
-    /** The reported parameters as this client has been told them. */
+    /**
+     * The reported parameters the proxy carries between backends (see SessionStateScanner.isReported),
+     * as this client has been told them; only those, since they are compared for every transaction.
+     */
     private final Map<String, String> reported = new HashMap<>();
     private final Map<String, StatementText> statements = new HashMap<>();
+    /** The last statement definition found to need no session state. */
+    private byte[] lastHarmlessDefinition;
     private final ArrayDeque<Expectation> expected = new ArrayDeque<>();
     private final ArrayDeque<Frame> waiting = new ArrayDeque<>();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
@@ -118,7 +124,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         this.pinSessionState = session.context().config().pool().pinSessionState();
         this.maxClientStatements = session.context().config().pool().maxClientStatements();
         this.startupSettings.putAll(startupSettings);
-        reported.putAll(first.parameters());
+        first.parameters().forEach(this::recordReported);
         release(first);
     }
 
@@ -238,7 +244,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         } else {
             return null;
         }
-        if (sql == null || clientStatus != TransactionStatus.IDLE) {
+        if (sql == null || clientStatus != TransactionStatus.IDLE
+                || !startsWithWord(sql, "listen") && !startsWithWord(sql, "unlisten")) {
             return null;
         }
         Matcher command = LISTEN.matcher(sql);
@@ -411,6 +418,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void acquire() {
+        BackendConnection ready = pool.tryAcquireIdle(session.executor());
+        if (ready != null) {
+            applySettings(ready);
+            return;
+        }
         acquiring = true;
         // Hold the client's further input in its socket, not in memory, until there is a backend.
         session.channel().config().setAutoRead(false);
@@ -440,6 +452,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         counters.settingsApplied.increment();
         acquiring = true;
+        session.channel().config().setAutoRead(false);
         BackendQuery.run(connection, sql, session.context().config().pool().connectTimeout())
                 .whenComplete((error, failure) -> session.executor().execute(() -> {
                     acquiring = false;
@@ -461,7 +474,31 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 }));
     }
 
+    /** Whether the backend's settings differ from this client's; checked for every transaction, without allocating. */
+    private boolean settingsDiffer(BackendConnection connection) {
+        Map<String, String> applied = connection.appliedSettings();
+        for (String name : applied.keySet()) {
+            if (!startupSettings.containsKey(name)) {
+                return true;
+            }
+        }
+        for (Map.Entry<String, String> setting : startupSettings.entrySet()) {
+            if (!setting.getValue().equals(applied.get(setting.getKey()))) {
+                return true;
+            }
+        }
+        for (Map.Entry<String, String> setting : reported.entrySet()) {
+            if (!setting.getValue().equals(connection.parameters().get(setting.getKey()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private String settingsSql(BackendConnection connection) {
+        if (!settingsDiffer(connection)) {
+            return null;
+        }
         StringBuilder sql = new StringBuilder();
         Map<String, String> applied = connection.appliedSettings();
         for (String name : applied.keySet()) {
@@ -476,7 +513,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
         });
         reported.forEach((name, value) -> {
-            if (isReported(name) && !value.equals(connection.parameters().get(name))) {
+            if (!value.equals(connection.parameters().get(name))) {
                 sets.add(setConfig(name, value));
             }
         });
@@ -623,8 +660,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
             return;
         }
-        Optional<String> refusal = checkSessionState(sql);
-        forgetWhatTheQueryDiscards(sql);
+        List<List<String>> scanned = SessionStateScanner.statements(sql);
+        Optional<String> refusal = checkSessionState(scanned);
+        forgetWhatTheQueryDiscards(scanned);
         awaitingReady++;
         expect(Expectation.of(Expectation.Kind.QUERY));
         if (refusal.isPresent()) {
@@ -648,9 +686,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         body.getBytes(nameEnd + 1, definition);
         frame.release();
         StatementText text = new StatementText(definition);
-        Optional<String> refusal = checkSessionState(text.query());
+        // Drivers parse the same unnamed statement for every execution: its verdict is remembered.
+        Optional<String> refusal = Arrays.equals(definition, lastHarmlessDefinition) ? Optional.empty()
+                : checkSessionState(text.query());
         if (refusal.isPresent()) {
             text = text.replacedBy(refusalStatement(refusal.get()));
+        } else if (pinnedBy == null) {
+            lastHarmlessDefinition = definition;
         }
         if (name.isEmpty()) {
             unnamedParsedThisHold = true;
@@ -818,6 +860,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
      */
     private boolean deallocatesProtocolStatement(String sql) {
+        if (!startsWithWord(sql, "deallocate")) {
+            return false;
+        }
         Matcher deallocate = DEALLOCATE.matcher(sql);
         if (!deallocate.matches()) {
             return false;
@@ -834,8 +879,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** SQL that drops the backend's prepared statements or settings makes the proxy's books forget them too. */
-    private void forgetWhatTheQueryDiscards(String sql) {
-        for (List<String> statement : SessionStateScanner.statements(sql)) {
+    private void forgetWhatTheQueryDiscards(List<List<String>> scanned) {
+        for (List<String> statement : scanned) {
             boolean discardAll = statement.size() >= 2 && statement.get(0).equals("discard") && statement.get(1).equals("all");
             if (statement.size() >= 1 && statement.get(0).equals("unlisten") || discardAll) {
                 String channel = !discardAll && statement.size() >= 2 ? statement.get(1).replace("\"", "") : null;
@@ -869,10 +914,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
     private Optional<String> checkSessionState(String sql) {
+        return pinnedBy != null ? Optional.empty() : checkSessionState(SessionStateScanner.statements(sql));
+    }
+
+    private Optional<String> checkSessionState(List<List<String>> scanned) {
         if (pinnedBy != null) {
             return Optional.empty();
         }
-        Optional<String> state = SessionStateScanner.sessionState(sql);
+        Optional<String> state = SessionStateScanner.sessionState(scanned);
         if (state.isEmpty()) {
             return Optional.empty();
         }
@@ -1349,11 +1398,17 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         session.fatal(SqlState.INTERNAL_ERROR, "pgtenant lost track of this session's protocol state; reconnect");
     }
 
+    private void recordReported(String name, String value) {
+        if (isReported(name)) {
+            reported.put(name, value);
+        }
+    }
+
     private void recordReported(Frame frame) {
         try {
             BackendMessage message = BackendMessages.decode(frame.type(), frame.body());
             ParameterStatus status = (ParameterStatus) message;
-            reported.put(status.name(), status.value());
+            recordReported(status.name(), status.value());
         } catch (ProtocolException e) {
             log.warn("{}: malformed ParameterStatus from the backend: {}", session.describe(), e.getMessage());
         }
@@ -1425,6 +1480,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
+    /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
+    private static boolean startsWithWord(String sql, String word) {
+        int start = 0;
+        while (start < sql.length() && Character.isWhitespace(sql.charAt(start))) {
+            start++;
+        }
+        return sql.regionMatches(true, start, word, 0, word.length());
+    }
+
     private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
         int start = body.readerIndex() + offset;
         if (start > body.writerIndex()) {
