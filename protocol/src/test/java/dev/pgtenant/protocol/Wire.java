@@ -1,8 +1,6 @@
 package dev.pgtenant.protocol;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
@@ -49,12 +47,6 @@ public final class Wire {
 
     /** What an encoder writes, as an array. */
     public static byte[] encode(Consumer<ByteBuf> encoder) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            encoder.accept(buf);
-            return ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-        }
+        return dev.pgtenant.protocol.codec.MessageWriter.toBytes(encoder);
     }
 }

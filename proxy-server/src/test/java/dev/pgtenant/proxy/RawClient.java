@@ -7,7 +7,6 @@ import dev.pgtenant.protocol.message.frontend.FrontendMessage;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.protocol.message.startup.StartupPacket;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -92,13 +91,7 @@ final class RawClient implements AutoCloseable {
     }
 
     static byte[] encode(Consumer<ByteBuf> encoder) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            encoder.accept(buf);
-            return ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-        }
+        return dev.pgtenant.protocol.codec.MessageWriter.toBytes(encoder);
     }
 
     @Override

@@ -19,6 +19,17 @@ public final class MessageWriter {
         out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
     }
 
+    /** What an encoder writes, as an array: for blocking clients (tools, tests) that write byte arrays. */
+    public static byte[] toBytes(java.util.function.Consumer<ByteBuf> encoder) {
+        ByteBuf buf = io.netty.buffer.Unpooled.buffer();
+        try {
+            encoder.accept(buf);
+            return io.netty.buffer.ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
     public static void writeCString(ByteBuf out, String value) {
         out.writeCharSequence(value, StandardCharsets.UTF_8);
         out.writeByte(0);

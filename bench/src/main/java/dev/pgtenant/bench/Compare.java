@@ -1,0 +1,260 @@
+package dev.pgtenant.bench;
+
+import dev.pgtenant.protocol.auth.ScramCredentials;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The side-by-side benchmark: every scenario against PostgreSQL direct, PgBouncer and pgtenant, in
+ * an order that rotates each round, after a warm-up that is not counted; medians over the rounds.
+ * Run by bench/compare.sh; docs/benchmarks.md explains the scenarios and holds the latest full run.
+ */
+public final class Compare {
+
+    /** How long and how big: a short mode for a quick look, a full mode for the record. */
+    record Mode(String name, Duration run, Duration warmup, int rounds, int scale, int largeRows, int idleClients) {
+        static final Mode SHORT = new Mode("short", Duration.ofSeconds(4), Duration.ofSeconds(3), 3, 1, 20_000, 2_000);
+        static final Mode FULL = new Mode("full", Duration.ofSeconds(15), Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
+    }
+
+    static final int POOL_SIZE = 10;
+    static final List<Integer> CLIENTS = List.of(10, 50);
+    static final List<String> PROTOCOLS = List.of("simple", "extended", "prepared");
+    static final int MANY_CLIENTS = 1000;
+    static final int ACTIVE_CLIENTS_BESIDE_IDLE = 10;
+    static final String LARGE_SELECT = "SELECT * FROM " + BenchEnvironment.LARGE_TABLE;
+    static final String LARGE_COPY = "COPY " + BenchEnvironment.LARGE_TABLE + " TO STDOUT";
+
+    /** The scenario groups, each selectable with --scenario for a quicker look at one. */
+    static final List<String> SCENARIOS = List.of("latency", "throughput", "many", "connect", "large", "idle");
+
+    private final Mode mode;
+    private final List<String> scenarios;
+    private final Pgbench pgbench;
+    private final Results results = new Results();
+    private final ScramCredentials credentials = ScramCredentials.password(BenchEnvironment.PASSWORD);
+
+    private Compare(Mode mode, List<String> scenarios, Path work) {
+        this.mode = mode;
+        this.scenarios = scenarios;
+        this.pgbench = new Pgbench(BenchEnvironment.USER, BenchEnvironment.PASSWORD, work);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Mode mode = Mode.SHORT;
+        String postgresUrl = null;
+        Path jar = Path.of("proxy-server/target/pgtenant.jar");
+        Path out = null;
+        List<String> jvmOptions = new ArrayList<>();
+        List<String> scenarios = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--mode" -> mode = switch (args[++i]) {
+                    case "short" -> Mode.SHORT;
+                    case "full" -> Mode.FULL;
+                    default -> throw new IllegalArgumentException("--mode is short or full");
+                };
+                case "--postgres" -> postgresUrl = args[++i];
+                case "--pgtenant-jar" -> jar = Path.of(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                case "--pgtenant-jvm-option" -> jvmOptions.add(args[++i]);
+                case "--scenario" -> {
+                    String scenario = args[++i];
+                    if (!SCENARIOS.contains(scenario)) {
+                        throw new IllegalArgumentException("--scenario is one of " + SCENARIOS);
+                    }
+                    scenarios.add(scenario);
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + "; usage: Compare [--mode short|full] [--postgres URL] [--pgtenant-jar JAR] [--out FILE]"
+                        + " [--pgtenant-jvm-option OPTION]... [--scenario " + String.join("|", SCENARIOS) + "]...");
+            }
+        }
+        Path work = Files.createTempDirectory("pgtenant-bench");
+        if (out == null) {
+            out = Path.of("bench", "results", mode.name() + "-" + Instant.now().toString().replace(":", "") + ".md");
+        }
+        Instant started = Instant.now();
+        Compare compare = new Compare(mode, scenarios.isEmpty() ? SCENARIOS : scenarios, work);
+        BenchEnvironment.Settings settings = new BenchEnvironment.Settings(work, postgresUrl, jar, jvmOptions, POOL_SIZE,
+                mode.scale(), mode.largeRows());
+        String postgresVersion;
+        try (BenchEnvironment environment = BenchEnvironment.start(settings)) {
+            postgresVersion = environment.postgresVersion();
+            compare.run(environment);
+        }
+        String report = new Report(compare.results, mode, started, Instant.now(), postgresVersion, String.join(" ", args))
+                .markdown();
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report);
+        System.out.println(report);
+        System.out.println("written to " + out);
+        deleteRecursively(work);
+    }
+
+    private void run(BenchEnvironment environment) throws Exception {
+        progress("warming up (not counted)");
+        for (Target target : environment.targets()) {
+            for (String protocol : PROTOCOLS) {
+                pgbench.run(target, mode.warmup(), false, "-S", "-M", protocol, "-c", "10", "-j", "2");
+            }
+        }
+        for (int round = 0; round < mode.rounds(); round++) {
+            List<Target> order = rotated(environment.targets(), round);
+            progress("round " + (round + 1) + " of " + mode.rounds() + ", order " + order.stream().map(Target::name).toList());
+            for (Target target : selected("latency") ? order : List.<Target>of()) {
+                latencyAtOneClient(target);
+            }
+            for (int clients : selected("throughput") ? CLIENTS : List.<Integer>of()) {
+                for (String protocol : PROTOCOLS) {
+                    for (Target target : order) {
+                        throughput(target, clients, protocol);
+                    }
+                }
+            }
+            for (Target target : selected("many") ? rotated(environment.proxies(), round) : List.<Target>of()) {
+                manyClients(target);
+            }
+            for (Target target : selected("connect") ? order : List.<Target>of()) {
+                connectionRate(target);
+            }
+            for (Target target : selected("large") ? order : List.<Target>of()) {
+                largeResults(target);
+            }
+        }
+        for (Target target : selected("idle") ? environment.proxies() : List.<Target>of()) {
+            idleConnections(target);
+        }
+    }
+
+    private boolean selected(String scenario) {
+        return scenarios.contains(scenario);
+    }
+
+    static String latencyMetric() {
+        return "select-only c=1: p50 latency (µs)";
+    }
+
+    static String tpsMetric(int clients, String protocol) {
+        return "select-only c=" + clients + " -M " + protocol + ": TPS";
+    }
+
+    static String cpuMetric(int clients, String protocol) {
+        return "select-only c=" + clients + " -M " + protocol + ": proxy CPU per transaction (µs)";
+    }
+
+    static final String MANY_TPS = "c=" + MANY_CLIENTS + " over pool " + POOL_SIZE + ": TPS";
+    static final String MANY_P99 = "c=" + MANY_CLIENTS + " over pool " + POOL_SIZE + ": p99 latency (ms)";
+    static final String MANY_ERRORS = "c=" + MANY_CLIENTS + " over pool " + POOL_SIZE + ": failed transactions";
+    static final String CONNECT_RATE = "-C (new SCRAM connection per transaction): connections/s";
+    static final String LARGE_SELECT_RATE = "large SELECT: MB/s";
+    static final String LARGE_COPY_RATE = "COPY out: MB/s";
+    static final String IDLE_MEMORY = "idle clients: resident memory per client (bytes)";
+    static final String ACTIVE_ALONE = "10 active clients alone: TPS";
+    static final String ACTIVE_BESIDE_IDLE = "10 active clients beside the idle ones: TPS";
+
+    private void latencyAtOneClient(Target target) throws Exception {
+        Pgbench.Run run = pgbench.run(target, mode.run(), true, "-S", "-c", "1");
+        record(latencyMetric(), target, run, run.percentileMicros(0.5));
+    }
+
+    private void throughput(Target target, int clients, String protocol) throws Exception {
+        double cpuBefore = target.isProxy() ? ProcessStats.cpuSeconds(target.pid().getAsLong()) : 0;
+        Pgbench.Run run = pgbench.run(target, mode.run(), false, "-S", "-M", protocol, "-c", Integer.toString(clients),
+                "-j", "2");
+        record(tpsMetric(clients, protocol), target, run, run.tps());
+        if (target.isProxy()) {
+            double cpu = ProcessStats.cpuSeconds(target.pid().getAsLong()) - cpuBefore;
+            record(cpuMetric(clients, protocol), target, run, cpu * 1_000_000 / Math.max(1, run.transactions()));
+        }
+    }
+
+    private void manyClients(Target target) throws Exception {
+        // pgbench's clock runs while its thousand clients log in, so the run gets time for that too.
+        Pgbench.Run run = pgbench.run(target, mode.run().plusSeconds(15), true, "-S", "-c", Integer.toString(MANY_CLIENTS), "-j", "2");
+        results.add(MANY_ERRORS, target.name(), run.failed() + (run.completed() ? 0 : 1));
+        record(MANY_TPS, target, run, run.tps());
+        record(MANY_P99, target, run, run.percentileMicros(0.99) / 1000);
+    }
+
+    private void connectionRate(Target target) throws Exception {
+        Pgbench.Run run = pgbench.run(target, mode.run(), false, "-S", "-C", "-c", "10", "-j", "2");
+        record(CONNECT_RATE, target, run, run.tps());
+    }
+
+    private void largeResults(Target target) throws IOException {
+        try (WireClient client = WireClient.login(target, BenchEnvironment.USER, credentials)) {
+            for (String[] query : List.of(new String[] {LARGE_SELECT_RATE, LARGE_SELECT}, new String[] {LARGE_COPY_RATE, LARGE_COPY})) {
+                long start = System.nanoTime();
+                long bytes = client.drain(query[1]);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                results.add(query[0], target.name(), bytes / 1e6 / seconds);
+            }
+        } catch (IOException e) {
+            results.fail(LARGE_SELECT_RATE, target.name(), e.getMessage());
+            results.fail(LARGE_COPY_RATE, target.name(), e.getMessage());
+        }
+    }
+
+    private void idleConnections(Target target) throws Exception {
+        progress(target.name() + ": " + mode.idleClients() + " idle clients");
+        long pid = target.pid().getAsLong();
+        Pgbench.Run alone = pgbench.run(target, mode.run(), false, "-S", "-c", Integer.toString(ACTIVE_CLIENTS_BESIDE_IDLE),
+                "-j", "2");
+        record(ACTIVE_ALONE, target, alone, alone.tps());
+        long before = ProcessStats.residentBytes(pid);
+        List<WireClient> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < mode.idleClients(); i++) {
+                idle.add(WireClient.login(target, BenchEnvironment.USER, credentials));
+            }
+            long after = ProcessStats.residentBytes(pid);
+            results.add(IDLE_MEMORY, target.name(), (after - before) / (double) idle.size());
+            Pgbench.Run beside = pgbench.run(target, mode.run(), false, "-S", "-c", Integer.toString(ACTIVE_CLIENTS_BESIDE_IDLE),
+                    "-j", "2");
+            record(ACTIVE_BESIDE_IDLE, target, beside, beside.tps());
+        } catch (IOException e) {
+            results.fail(IDLE_MEMORY, target.name(), "after " + idle.size() + " clients: " + e.getMessage());
+        } finally {
+            idle.forEach(WireClient::close);
+        }
+    }
+
+    private void record(String metric, Target target, Pgbench.Run run, double value) {
+        if (run.clean()) {
+            results.add(metric, target.name(), value);
+        } else {
+            results.fail(metric, target.name(), firstError(run.output()));
+        }
+    }
+
+    private static String firstError(String output) {
+        return Arrays.stream(output.split("\n")).filter(line -> line.contains("error") || line.contains("ERROR"))
+                .findFirst().orElse("pgbench did not complete").strip();
+    }
+
+    private static <T> List<T> rotated(List<T> list, int by) {
+        List<T> copy = new ArrayList<>(list);
+        Collections.rotate(copy, -by);
+        return copy;
+    }
+
+    private static void progress(String message) {
+        System.err.println("[" + Instant.now().toString().substring(11, 19) + "] " + message);
+    }
+
+    private static void deleteRecursively(Path directory) throws IOException {
+        try (var paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
