@@ -21,7 +21,7 @@ public final class Compare {
     /** How long and how big: a short mode for a quick look, a full mode for the record. */
     record Mode(String name, Duration run, Duration warmup, int rounds, int scale, int largeRows, int idleClients) {
         static final Mode SHORT = new Mode("short", Duration.ofSeconds(4), Duration.ofSeconds(3), 3, 1, 20_000, 2_000);
-        static final Mode FULL = new Mode("full", Duration.ofSeconds(15), Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
+        static final Mode FULL = new Mode("full", Duration.ofSeconds(10), Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
     }
 
     static final int POOL_SIZE = 10;
