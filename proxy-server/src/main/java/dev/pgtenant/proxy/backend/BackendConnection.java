@@ -17,7 +17,6 @@ import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.proxy.transaction.BackendStatements;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.Collections;
@@ -180,9 +179,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return user;
     }
 
-    /** Forwards bytes as they are; the caller flushes. Safe from any thread. */
-    public ChannelFuture write(Object message) {
-        return channel.write(message);
+    /**
+     * Forwards bytes as they are; the caller flushes. Safe from any thread. A failed write closes
+     * the channel through the pipeline, so no future is made per message.
+     */
+    public void write(Object message) {
+        channel.write(message, channel.voidPromise());
     }
 
     public void flush() {

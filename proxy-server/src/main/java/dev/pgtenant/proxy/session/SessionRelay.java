@@ -85,7 +85,7 @@ final class SessionRelay implements Relay, BackendUser {
             awaitingReady.updateAndGet(n -> Math.max(0, n - 1));
         }
         Channel client = session.channel();
-        client.write(frame.content());
+        client.write(frame.content(), client.voidPromise());
         BackendConnection current = backend;
         if (current != null && !client.isWritable()) {
             current.channel().config().setAutoRead(false);

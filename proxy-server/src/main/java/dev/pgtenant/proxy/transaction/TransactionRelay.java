@@ -1026,7 +1026,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (closed || from != attachment) {
             // A late notice or parameter change from a connection already given back: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
-                session.channel().write(frame.content());
+                session.channel().write(frame.content(), session.channel().voidPromise());
             } else {
                 frame.release();
             }
@@ -1418,14 +1418,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void toClient(Frame frame) {
         batchAnswered = true;
-        session.channel().write(frame.content());
+        session.channel().write(frame.content(), session.channel().voidPromise());
     }
 
     private void writeToClient(BackendMessage message) {
         batchAnswered = true;
         ByteBuf buf = session.channel().alloc().buffer();
         message.encode(buf);
-        session.channel().write(buf);
+        session.channel().write(buf, session.channel().voidPromise());
     }
 
     private void send(Frame frame) {
