@@ -47,6 +47,14 @@ public final class ProxyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
+    /**
+     * How much a client may have pending before its backend stops being read, and how little before
+     * reading resumes. Netty's default (64 KB / 32 KB) toggles reading so often on a large result or
+     * COPY that the stream stalls between toggles.
+     */
+    public static final io.netty.channel.WriteBufferWaterMark RELAY_WATER_MARK =
+            new io.netty.channel.WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+
     private final EventLoopGroup loops;
     private final ExecutorService blockingWork;
     private final Pools pools;
@@ -79,6 +87,7 @@ public final class ProxyServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
