@@ -304,6 +304,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable problem = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
+        if (problem instanceof java.nio.channels.ClosedChannelException) {
+            // A relayed write failed because the channel closed: channelInactive tells why, once.
+            return;
+        }
         close("error on the backend connection: " + problem.getMessage());
     }
 

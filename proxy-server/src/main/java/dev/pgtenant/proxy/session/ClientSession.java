@@ -183,6 +183,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable problem = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (problem instanceof java.nio.channels.ClosedChannelException) {
+            // A relayed write failed because the channel closed: channelInactive tells why, once.
+            return;
+        }
         if (problem instanceof ProtocolException protocol) {
             fatal(protocol.sqlState(), protocol.getMessage());
         } else if (problem instanceof java.io.IOException) {

@@ -487,8 +487,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 return true;
             }
         }
+        Map<String, String> parameters = connection.parameters();
         for (Map.Entry<String, String> setting : reported.entrySet()) {
-            if (!setting.getValue().equals(connection.parameters().get(setting.getKey()))) {
+            if (!setting.getValue().equals(parameters.get(setting.getKey()))) {
                 return true;
             }
         }
