@@ -76,6 +76,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private final Map<String, String> reported = new HashMap<>();
     private final Map<String, StatementText> statements = new HashMap<>();
+    /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
+    private boolean readingClient;
     /** The last statement definition found to need no session state. */
     private byte[] lastHarmlessDefinition;
     private final ArrayDeque<Expectation> expected = new ArrayDeque<>();
@@ -132,6 +134,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     @Override
     public void clientFrame(Frame frame) {
+        readingClient = true;
         if (closed) {
             frame.release();
             return;
@@ -354,6 +357,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     @Override
     public void clientReadComplete() {
+        readingClient = false;
         if (backend != null) {
             backend.flush();
         }
@@ -535,7 +539,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         while (!waiting.isEmpty() && backend != null && !closed) {
             forwardSafely(waiting.poll());
         }
-        if (backend != null) {
+        // Attached in the middle of a client read, the rest of the batch is still to come and
+        // clientReadComplete flushes it all at once.
+        if (backend != null && !readingClient) {
             backend.flush();
         }
     }
