@@ -35,6 +35,12 @@ final class Results {
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /** Whether the metric was measured (or attempted) for the target at least once. */
+    boolean measured(String metric, String target) {
+        List<Double> list = values.getOrDefault(metric, Map.of()).get(target);
+        return list != null && !list.isEmpty();
+    }
+
     /** Every round's value, for the raw figures of the report. */
     String rounds(String metric, String target) {
         List<Double> list = values.getOrDefault(metric, Map.of()).get(target);

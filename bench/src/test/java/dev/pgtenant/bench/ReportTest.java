@@ -1,0 +1,45 @@
+package dev.pgtenant.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+    private static String report(Results results) {
+        return new Report(results, Compare.Mode.SHORT, Instant.EPOCH, Instant.EPOCH, "17.6", "--mode short").markdown();
+    }
+
+    @Test
+    void marksTargetsFromTheMediansAndTellsFailuresFromMisses() {
+        Results results = new Results();
+        String simple = Compare.tpsMetric(10, "simple");
+        String prepared = Compare.tpsMetric(10, "prepared");
+        for (double tps : new double[] {1000, 1100, 900}) {
+            results.add(simple, Target.DIRECT, tps * 2);
+            results.add(simple, Target.PGBOUNCER, tps);
+            results.add(simple, Target.PGTENANT, tps * 1.2);
+        }
+        results.add(prepared, Target.DIRECT, 3000);
+        results.fail(prepared, Target.PGBOUNCER, "prepared statement \"P_0\" already exists");
+        results.add(prepared, Target.PGTENANT, 1500);
+
+        String markdown = report(results);
+        assertThat(markdown).contains("| " + simple + " | 2000 | 1000 | 1200 | 1.20 | 0.60 | ≥ 1.1 × PgBouncer | yes |");
+        assertThat(markdown).contains("| " + prepared + " | 3000 | failed | 1500 | – | 0.50 | ≥ 1.1 × PgBouncer | yes (PgBouncer failed) |");
+        assertThat(markdown).contains("Targets: 2 met, 0 not met.");
+        assertThat(markdown).as("scenarios not run have no row").doesNotContain(Compare.CONNECT_RATE);
+        assertThat(markdown).contains("## Failures", "already exists");
+    }
+
+    @Test
+    void aSlowerPgtenantIsAMiss() {
+        Results results = new Results();
+        String metric = Compare.cpuMetric(50, "extended");
+        results.add(metric, Target.PGBOUNCER, 30);
+        results.add(metric, Target.PGTENANT, 45);
+        assertThat(report(results)).contains("| " + metric + " | – | 30.0 | 45.0 | 1.50 | – | ≤ PgBouncer's | **no** |")
+                .contains("Targets: 0 met, 1 not met.");
+    }
+}
