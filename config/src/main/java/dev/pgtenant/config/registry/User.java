@@ -29,6 +29,11 @@ public record User(String name, ScramVerifier verifier, String org, Set<String> 
         databases = Collections.unmodifiableSet(new TreeSet<>(databases));
     }
 
+    /** This user with other grants of organizations and shared databases. */
+    public User withGrants(Set<String> grantedOrgs, Set<String> grantedDatabases) {
+        return new User(name, verifier, org, grantedOrgs, grantedDatabases, admin, poolMode);
+    }
+
     /** Whether this user may reach the organization: its home or a granted one. */
     public boolean mayAccessOrg(String orgId) {
         return orgId.equals(org) || orgs.contains(orgId);

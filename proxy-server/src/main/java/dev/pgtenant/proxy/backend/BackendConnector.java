@@ -6,6 +6,7 @@ import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.auth.ScramClientExchange;
 import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.FrameDecoder;
+import dev.pgtenant.proxy.server.ProxyServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -57,7 +58,7 @@ public final class BackendConnector {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, dev.pgtenant.proxy.server.ProxyServer.RELAY_WATER_MARK)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProxyServer.RELAY_WATER_MARK)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel channel) {

@@ -88,8 +88,7 @@ final class SharedCommand {
                     if (user.databases().contains(name)) {
                         Set<String> databases = new TreeSet<>(user.databases());
                         databases.remove(name);
-                        without = without.withUser(new User(user.name(), user.verifier(), user.org(), user.orgs(),
-                                databases, user.admin(), user.poolMode()));
+                        without = without.withUser(user.withGrants(user.orgs(), databases));
                     }
                 }
                 return without;

@@ -165,8 +165,7 @@ final class UserCommand {
                     grantedOrgs.removeAll(orgs);
                     grantedDatabases.removeAll(databases);
                 }
-                return current.withUser(new User(name, user.verifier(), user.org(), grantedOrgs, grantedDatabases,
-                        user.admin(), user.poolMode()));
+                return current.withUser(user.withGrants(grantedOrgs, grantedDatabases));
             });
             String what = String.join(", ", concat(orgs, databases));
             System.out.println(grant ? "granted " + name + " " + what : "revoked " + what + " from " + name);

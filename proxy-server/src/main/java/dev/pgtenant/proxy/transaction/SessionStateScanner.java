@@ -23,6 +23,9 @@ public final class SessionStateScanner {
     static final Set<String> REPORTED_SETTINGS = Set.of("application_name", "client_encoding", "datestyle",
             "intervalstyle", "timezone", "standard_conforming_strings");
 
+    private static final Set<String> SESSION_LOCK_FUNCTIONS = Set.of("pg_advisory_lock", "pg_advisory_lock_shared",
+            "pg_try_advisory_lock", "pg_try_advisory_lock_shared");
+
     /** The same, matched without regard to case and without allocating: this runs for every transaction. */
     private static final Set<String> REPORTED_ANY_CASE = caseInsensitive(REPORTED_SETTINGS);
 
@@ -31,9 +34,9 @@ public final class SessionStateScanner {
      * those is left out of the word list (as an empty placeholder, keeping positions), which spares
      * a string per word of ordinary queries.
      */
-    private static final String[] WORDS_ANYWHERE = {"pg_advisory_lock", "pg_advisory_lock_shared",
-        "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "set_config", "pg_temp", "into", "temp", "temporary",
-        "with", "hold", "zone"};
+    private static final String[] WORDS_ANYWHERE = java.util.stream.Stream.concat(SESSION_LOCK_FUNCTIONS.stream(),
+            java.util.stream.Stream.of("set_config", "pg_temp", "into", "temp", "temporary", "with", "hold", "zone"))
+            .toArray(String[]::new);
 
     /** Leading words of a statement kept whatever they are: enough for CREATE OR REPLACE TEMP and SET SESSION x. */
     private static final int LEADING_WORDS = 4;
@@ -48,9 +51,6 @@ public final class SessionStateScanner {
     public static boolean isReported(String name) {
         return REPORTED_ANY_CASE.contains(name);
     }
-
-    private static final Set<String> SESSION_LOCK_FUNCTIONS = Set.of("pg_advisory_lock", "pg_advisory_lock_shared",
-            "pg_try_advisory_lock", "pg_try_advisory_lock_shared");
 
     private SessionStateScanner() {
     }

@@ -478,54 +478,37 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 }));
     }
 
-    /** Whether the backend's settings differ from this client's; checked for every transaction, without allocating. */
-    private boolean settingsDiffer(BackendConnection connection) {
+    /**
+     * The SQL that brings the backend's settings in line with this client's, or {@code null} when they
+     * already are. Runs for every transaction, so nothing is allocated until a difference is found.
+     */
+    private String settingsSql(BackendConnection connection) {
         Map<String, String> applied = connection.appliedSettings();
+        Map<String, String> parameters = connection.parameters();
+        StringBuilder resets = null;
         for (String name : applied.keySet()) {
             if (!startupSettings.containsKey(name)) {
-                return true;
+                resets = resets == null ? new StringBuilder() : resets;
+                resets.append("RESET \"").append(name.replace("\"", "\"\"")).append("\";");
             }
         }
+        List<String> sets = null;
         for (Map.Entry<String, String> setting : startupSettings.entrySet()) {
             if (!setting.getValue().equals(applied.get(setting.getKey()))) {
-                return true;
+                sets = sets == null ? new ArrayList<>() : sets;
+                sets.add(setConfig(setting.getKey(), setting.getValue()));
             }
         }
-        Map<String, String> parameters = connection.parameters();
         for (Map.Entry<String, String> setting : reported.entrySet()) {
             if (!setting.getValue().equals(parameters.get(setting.getKey()))) {
-                return true;
+                sets = sets == null ? new ArrayList<>() : sets;
+                sets.add(setConfig(setting.getKey(), setting.getValue()));
             }
         }
-        return false;
-    }
-
-    private String settingsSql(BackendConnection connection) {
-        if (!settingsDiffer(connection)) {
+        if (resets == null && sets == null) {
             return null;
         }
-        StringBuilder sql = new StringBuilder();
-        Map<String, String> applied = connection.appliedSettings();
-        for (String name : applied.keySet()) {
-            if (!startupSettings.containsKey(name)) {
-                sql.append("RESET \"").append(name.replace("\"", "\"\"")).append("\";");
-            }
-        }
-        List<String> sets = new ArrayList<>();
-        startupSettings.forEach((name, value) -> {
-            if (!value.equals(applied.get(name))) {
-                sets.add(setConfig(name, value));
-            }
-        });
-        reported.forEach((name, value) -> {
-            if (!value.equals(connection.parameters().get(name))) {
-                sets.add(setConfig(name, value));
-            }
-        });
-        if (!sets.isEmpty()) {
-            sql.append("SELECT ").append(String.join(", ", sets));
-        }
-        return sql.length() == 0 ? null : sql.toString();
+        return (resets == null ? "" : resets.toString()) + (sets == null ? "" : "SELECT " + String.join(", ", sets));
     }
 
     private void attach(BackendConnection connection) {
@@ -1486,7 +1469,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         buf.writeByte(0);
     }
 
-    /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
     /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
     private static boolean startsWithWord(String sql, String word) {
         int start = 0;
@@ -1496,6 +1478,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return sql.regionMatches(true, start, word, 0, word.length());
     }
 
+    /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
     private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
         int start = body.readerIndex() + offset;
         if (start > body.writerIndex()) {
