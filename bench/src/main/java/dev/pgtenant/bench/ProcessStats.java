@@ -33,6 +33,41 @@ final class ProcessStats {
         throw new IllegalStateException("no VmRSS for process " + pid);
     }
 
+    /**
+     * Bytes of live objects in a JVM's heap, after the full collection that {@code jcmd
+     * GC.class_histogram} runs first. Heap pages a JVM has touched once stay resident, so its RSS
+     * does not grow when new objects fill them: what a new client costs it shows here.
+     */
+    static long liveHeapBytes(long pid) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Path output = Files.createTempFile("pgtenant-histogram", ".txt");
+        try {
+            Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new IOException("jcmd " + pid + " GC.class_histogram did not finish within 2 minutes");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException("jcmd " + pid + " GC.class_histogram failed: " + Files.readString(output).strip());
+            }
+            return histogramTotalBytes(Files.readString(output));
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /** The byte count of the histogram's closing line, {@code Total <instances> <bytes>}. */
+    static long histogramTotalBytes(String histogram) {
+        for (String line : histogram.split("\n")) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length == 3 && fields[0].equals("Total")) {
+                return Long.parseLong(fields[2]);
+            }
+        }
+        throw new IllegalStateException("no Total line in the class histogram");
+    }
+
     private static String read(Path path) {
         try {
             return Files.readString(path);

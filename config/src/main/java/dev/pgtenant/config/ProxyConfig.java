@@ -28,12 +28,21 @@ public record ProxyConfig(String listen, String registry, String dataDirectory, 
         if (maxMessageSize < 1024) {
             throw new ConfigException("maxMessageSize must be at least 1024 bytes");
         }
-        // One event loop per core: more would only take turns on the cores and hand messages between threads.
-        ioThreads = ioThreads == null ? Runtime.getRuntime().availableProcessors() : ioThreads;
+        ioThreads = ioThreads == null ? defaultIoThreads(Runtime.getRuntime().availableProcessors()) : ioThreads;
         if (ioThreads < 1) {
             throw new ConfigException("ioThreads must be at least 1");
         }
         pool = pool == null ? PoolSettings.DEFAULTS : pool;
+    }
+
+    /**
+     * One event loop per two cores. The proxy shares its machine with the database or the
+     * application it serves, whose processes it wakes with every message: a loop per core made
+     * the loops and those processes preempt each other, and cost 20-40% more CPU per transaction
+     * on two cores than a single loop (docs/benchmarks.md).
+     */
+    static int defaultIoThreads(int cores) {
+        return Math.max(1, cores / 2);
     }
 
     public ListenAddress listenAddress() {

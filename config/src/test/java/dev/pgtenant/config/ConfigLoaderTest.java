@@ -26,7 +26,15 @@ class ConfigLoaderTest {
         assertThat(config.pool().maxSize()).isEqualTo(20);
         assertThat(config.pool().acquireTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.pool().resetQuery()).isEqualTo("DISCARD ALL");
-        assertThat(config.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(config.ioThreads()).isEqualTo(ProxyConfig.defaultIoThreads(Runtime.getRuntime().availableProcessors()));
+    }
+
+    @Test
+    void oneEventLoopPerTwoCoresByDefault() {
+        assertThat(ProxyConfig.defaultIoThreads(1)).isEqualTo(1);
+        assertThat(ProxyConfig.defaultIoThreads(2)).isEqualTo(1);
+        assertThat(ProxyConfig.defaultIoThreads(3)).isEqualTo(1);
+        assertThat(ProxyConfig.defaultIoThreads(8)).isEqualTo(4);
     }
 
     @Test
