@@ -1,6 +1,5 @@
 package dev.pgtenant.bench;
 
-import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.codec.FrameDecoder;
 import io.netty.buffer.ByteBuf;
@@ -24,9 +23,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The relay's hot path for DataRow-heavy traffic: a backend's read buffer framed by
- * {@link FrameDecoder} and every message forwarded to the client channel, as the relay does, then
- * flushed once per read. One operation is one relayed message; run with {@code -prof gc} to see the
+ * The relay's hot path for DataRow-heavy traffic: a backend's read buffer framed by the backend
+ * connections' {@link FrameDecoder#mergingRuns} decoder and every frame forwarded to the client
+ * channel with a void promise, as the relay does, then flushed once per read. One operation is one relayed message; run with {@code -prof gc} to see the
  * bytes allocated per message (bench/jmh.sh does).
  */
 @State(Scope.Thread)
@@ -58,10 +57,10 @@ public class RelayBenchmark {
         read.writeByte('Z').writeInt(5).writeByte('I');
         client = new EmbeddedChannel();
         client.config().setAllocator(PooledByteBufAllocator.DEFAULT);
-        backend = new EmbeddedChannel(new FrameDecoder(Direction.BACKEND), new ChannelInboundHandlerAdapter() {
+        backend = new EmbeddedChannel(FrameDecoder.mergingRuns(FrameDecoder.DEFAULT_MAX_MESSAGE_SIZE), new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                client.write(((Frame) msg).content());
+                client.write(((Frame) msg).content(), client.voidPromise());
             }
 
             @Override

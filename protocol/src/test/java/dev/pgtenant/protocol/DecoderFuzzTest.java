@@ -140,6 +140,9 @@ class DecoderFuzzTest {
     private static void decodeFrames(byte[] input, int chunk, Direction direction) {
         Decoding.Result result = Decoding.run(() -> new FrameDecoder(direction, 4096), input, chunk);
         assertDocumented(result.error());
+        if (direction == Direction.BACKEND) {
+            assertSameMessagesInRuns(result, Decoding.run(() -> FrameDecoder.mergingRuns(4096), input, chunk));
+        }
         for (Object output : result.outputs()) {
             Decoding.FrameBytes frame = (Decoding.FrameBytes) output;
             ByteBuf body = Unpooled.wrappedBuffer(frame.bytes(), 5, frame.bytes().length - 5);
@@ -155,6 +158,19 @@ class DecoderFuzzTest {
                 body.release();
             }
         }
+    }
+
+    /** Merging runs changes how messages are grouped into frames, never which bytes pass or what fails. */
+    private static void assertSameMessagesInRuns(Decoding.Result single, Decoding.Result merged) {
+        assertDocumented(merged.error());
+        assertThat(merged.error() == null).isEqualTo(single.error() == null);
+        java.io.ByteArrayOutputStream singleBytes = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream mergedBytes = new java.io.ByteArrayOutputStream();
+        single.outputs().forEach(output -> singleBytes.writeBytes(((Decoding.FrameBytes) output).bytes()));
+        merged.outputs().forEach(output -> mergedBytes.writeBytes(((Decoding.FrameBytes) output).bytes()));
+        assertThat(mergedBytes.toByteArray()).isEqualTo(singleBytes.toByteArray());
+        assertThat(merged.outputs().stream().mapToInt(output -> ((Decoding.FrameBytes) output).count()).sum())
+                .isEqualTo(single.outputs().size());
     }
 
     private static void assertDocumented(Throwable error) {

@@ -6,7 +6,9 @@ import io.netty.buffer.DefaultByteBufHolder;
 /**
  * One whole typed message exactly as it arrived: the type byte, the length and the body. The relay
  * forwards {@link #content()} untouched; code that must look inside uses {@link #body()}.
- * Reference counted: whoever ends up holding a frame releases it once.
+ * A decoder that merges runs ({@link FrameDecoder#mergingRuns}) may instead give one frame for
+ * several consecutive messages of a type forwarded without being looked into, such as DataRow:
+ * then {@link #count()} says how many. Reference counted: whoever ends up holding a frame releases it once.
  */
 public final class Frame extends DefaultByteBufHolder {
 
@@ -14,25 +16,46 @@ public final class Frame extends DefaultByteBufHolder {
     public static final int HEADER_LENGTH = 5;
 
     private final byte type;
+    private final int count;
 
     public Frame(byte type, ByteBuf message) {
-        super(message);
+        this(type, message, 1);
+    }
+
+    /** {@code count} whole messages of {@code type}, one after the other in {@code messages}. */
+    public Frame(byte type, ByteBuf messages, int count) {
+        super(messages);
+        if (count < 1) {
+            throw new IllegalArgumentException("a frame holds at least one message");
+        }
         this.type = type;
+        this.count = count;
     }
 
     public byte type() {
         return type;
     }
 
-    /** The body without the header, sharing the frame's memory; valid while the frame is retained. */
+    /** How many messages of {@link #type()} the frame holds: 1 unless its decoder merged a run. */
+    public int count() {
+        return count;
+    }
+
+    /**
+     * The body without the header, sharing the frame's memory; valid while the frame is retained.
+     * Only a frame of one message has a body.
+     */
     public ByteBuf body() {
+        if (count != 1) {
+            throw new IllegalStateException("a run of " + count + " messages has no single body");
+        }
         ByteBuf message = content();
         return message.slice(message.readerIndex() + HEADER_LENGTH, message.readableBytes() - HEADER_LENGTH);
     }
 
     @Override
     public Frame replace(ByteBuf content) {
-        return new Frame(type, content);
+        return new Frame(type, content, count);
     }
 
     @Override
@@ -66,6 +89,6 @@ public final class Frame extends DefaultByteBufHolder {
 
     @Override
     public String toString() {
-        return "Frame[" + (char) type + ", " + content().readableBytes() + " bytes]";
+        return "Frame[" + (char) type + (count == 1 ? "" : " x" + count) + ", " + content().readableBytes() + " bytes]";
     }
 }

@@ -12,6 +12,10 @@ import java.util.List;
  * length as soon as the five header bytes are in, so a lying length fails at once and nothing is
  * allocated for bytes that have not arrived. Frames are retained slices of the input: no copy.
  * After the first error the rest of the stream is discarded, since its framing can't be trusted.
+ *
+ * <p>{@link #mergingRuns} makes a decoder give consecutive DataRow or CopyData messages from the
+ * server, already in memory, as one frame: a relay forwards them without looking inside, and a
+ * large result then costs one frame per read instead of one per row.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
@@ -20,18 +24,29 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private final Direction direction;
     private final int maxMessageSize;
+    private final boolean mergeRuns;
     private boolean failed;
 
     public FrameDecoder(Direction direction, int maxMessageSize) {
+        this(direction, maxMessageSize, false);
+    }
+
+    public FrameDecoder(Direction direction) {
+        this(direction, DEFAULT_MAX_MESSAGE_SIZE);
+    }
+
+    private FrameDecoder(Direction direction, int maxMessageSize, boolean mergeRuns) {
         if (maxMessageSize < Frame.HEADER_LENGTH) {
             throw new IllegalArgumentException("maxMessageSize must be at least " + Frame.HEADER_LENGTH);
         }
         this.direction = direction;
         this.maxMessageSize = maxMessageSize;
+        this.mergeRuns = mergeRuns;
     }
 
-    public FrameDecoder(Direction direction) {
-        this(direction, DEFAULT_MAX_MESSAGE_SIZE);
+    /** A decoder of a server's messages that gives runs of DataRow or CopyData as one {@link Frame}. */
+    public static FrameDecoder mergingRuns(int maxMessageSize) {
+        return new FrameDecoder(Direction.BACKEND, maxMessageSize, true);
     }
 
     @Override
@@ -57,7 +72,22 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (in.readableBytes() < frameLength) {
             return;
         }
-        out.add(new Frame(type, in.readRetainedSlice(frameLength)));
+        if (!mergeRuns || (type != 'D' && type != 'd')) {
+            out.add(new Frame(type, in.readRetainedSlice(frameLength)));
+            return;
+        }
+        int runLength = frameLength;
+        int count = 1;
+        // Only whole, valid messages of the same type join the run; anything else is decoded on its own next.
+        while (in.readableBytes() - runLength >= Frame.HEADER_LENGTH && in.getByte(start + runLength) == type) {
+            int next = in.getInt(start + runLength + 1);
+            if (next < 4 || next > maxMessageSize - 1 || in.readableBytes() - runLength < next + 1) {
+                break;
+            }
+            runLength += next + 1;
+            count++;
+        }
+        out.add(new Frame(type, in.readRetainedSlice(runLength), count));
     }
 
     private void checkHeader(byte type, int length) {

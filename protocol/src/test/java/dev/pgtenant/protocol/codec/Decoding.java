@@ -72,7 +72,7 @@ public final class Decoding {
         for (Object out = channel.readInbound(); out != null; out = channel.readInbound()) {
             try {
                 if (out instanceof Frame frame) {
-                    outputs.add(new FrameBytes(frame.type(), ByteBufUtil.getBytes(frame.content())));
+                    outputs.add(new FrameBytes(frame.type(), frame.count(), ByteBufUtil.getBytes(frame.content())));
                 } else {
                     outputs.add(out);
                 }
@@ -83,10 +83,11 @@ public final class Decoding {
     }
 
     /** A frame's bytes, compared by value. */
-    public record FrameBytes(byte type, byte[] bytes) {
+    public record FrameBytes(byte type, int count, byte[] bytes) {
         @Override
         public boolean equals(Object other) {
-            return other instanceof FrameBytes that && type == that.type && java.util.Arrays.equals(bytes, that.bytes);
+            return other instanceof FrameBytes that && type == that.type && count == that.count
+                    && java.util.Arrays.equals(bytes, that.bytes);
         }
 
         @Override

@@ -154,6 +154,83 @@ class FrameDecoderTest {
         tracking.assertAllReleased();
     }
 
+    private static final byte[] ROWS = concat(
+            message('T', (short) 1, "n", 0, (short) 0, 25, (short) -1, -1, (short) 0),
+            message('D', (short) 1, 1, new byte[] {'1'}),
+            message('D', (short) 1, 2, new byte[] {'2', '2'}),
+            message('D', (short) 1, -1),
+            message('D', (short) 1, 3, new byte[] {'3', '3', '3'}),
+            message('C', "SELECT 4"),
+            message('d', "a\tb\n"),
+            message('d', "c\td\n"),
+            message('c'),
+            message('Z', 'I'));
+
+    @Test
+    void runsOfRowsAndCopyDataComeAsOneFrameEach() {
+        Decoding.Result result = Decoding.run(() -> FrameDecoder.mergingRuns(4096), ROWS, 0);
+        assertThat(result.error()).isNull();
+        assertThat(result.outputs()).extracting(o -> (char) ((Decoding.FrameBytes) o).type() + "x" + ((Decoding.FrameBytes) o).count())
+                .containsExactly("Tx1", "Dx4", "Cx1", "dx2", "cx1", "Zx1");
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        result.outputs().forEach(o -> joined.writeBytes(((Decoding.FrameBytes) o).bytes()));
+        assertThat(joined.toByteArray()).isEqualTo(ROWS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 5, 7, 11, 64})
+    void aRunHoldsOnlyWholeMessagesWhateverTheFragments(int chunkSize) {
+        Decoding.Result result = Decoding.run(() -> FrameDecoder.mergingRuns(4096), ROWS, chunkSize);
+        assertThat(result.error()).isNull();
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        int rows = 0;
+        for (Object output : result.outputs()) {
+            Decoding.FrameBytes frame = (Decoding.FrameBytes) output;
+            joined.writeBytes(frame.bytes());
+            java.nio.ByteBuffer messages = java.nio.ByteBuffer.wrap(frame.bytes());
+            int count = 0;
+            while (messages.hasRemaining()) {
+                assertThat(messages.get()).isEqualTo(frame.type());
+                messages.position(messages.position() + messages.getInt());
+                count++;
+            }
+            assertThat(count).isEqualTo(frame.count());
+            rows += frame.type() == 'D' ? count : 0;
+        }
+        assertThat(joined.toByteArray()).isEqualTo(ROWS);
+        assertThat(rows).isEqualTo(4);
+    }
+
+    @Test
+    void aBadMessageEndsTheRunBeforeItAndFailsOnItsOwn() {
+        byte[] lyingLength = concat(message('D', (short) 0), message('D', (short) 0), bytes('D', 2, (short) 0));
+        Decoding.Result lying = Decoding.run(() -> FrameDecoder.mergingRuns(4096), lyingLength, 0);
+        assertThat(lying.outputs()).extracting(o -> ((Decoding.FrameBytes) o).count()).containsExactly(2);
+        assertThat(lying.protocolError()).hasMessageContaining("invalid message length 2");
+
+        byte[] oversized = concat(message('D', (short) 0), bytes('D', 4096, (short) 0));
+        Decoding.Result tooBig = Decoding.run(() -> FrameDecoder.mergingRuns(4096), oversized, 0);
+        assertThat(tooBig.outputs()).extracting(o -> ((Decoding.FrameBytes) o).count()).containsExactly(1);
+        assertThat(tooBig.protocolError().sqlState()).isEqualTo(SqlState.PROGRAM_LIMIT_EXCEEDED);
+    }
+
+    @Test
+    void onlyAMergingDecoderMergesAndARunHasNoSingleBody() {
+        assertThat(backend(ROWS, 0).outputs()).hasSize(10);
+        TrackingAllocator tracking = new TrackingAllocator();
+        Frame run = new Frame((byte) 'D', tracking.bytes(concat(message('D', (short) 0), message('D', (short) 0))), 2);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(run::body).isInstanceOf(IllegalStateException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.pgtenant.protocol.message.backend.BackendMessages.decode(run))
+                    .isInstanceOf(dev.pgtenant.protocol.ProtocolException.class).hasMessageContaining("run of 2");
+            assertThat(run.replace(run.content().retain()).count()).isEqualTo(2);
+            run.content().release();
+        } finally {
+            run.release();
+        }
+        tracking.assertAllReleased();
+    }
+
     private static Decoding.Result backend(byte[] input, int chunkSize) {
         return Decoding.run(() -> new FrameDecoder(Direction.BACKEND), input, chunkSize);
     }

@@ -4,7 +4,6 @@ import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.auth.ScramClientExchange;
-import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.FrameDecoder;
 import dev.pgtenant.proxy.server.ProxyServer;
 import io.netty.bootstrap.Bootstrap;
@@ -62,7 +61,7 @@ public final class BackendConnector {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        channel.pipeline().addLast(new FrameDecoder(Direction.BACKEND, maxMessageSize), connection);
+                        channel.pipeline().addLast(FrameDecoder.mergingRuns(maxMessageSize), connection);
                     }
                 });
         bootstrap.connect(target.server().host(), target.server().port()).addListener(future -> {

@@ -13,6 +13,10 @@ public final class BackendMessages {
     }
 
     public static BackendMessage decode(Frame frame) {
+        if (frame.count() != 1) {
+            throw ProtocolException.violation("unexpected run of " + frame.count() + " messages of type "
+                    + Direction.describeType(frame.type()));
+        }
         return decode(frame.type(), frame.body());
     }
 
