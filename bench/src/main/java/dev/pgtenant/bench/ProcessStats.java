@@ -39,19 +39,37 @@ final class ProcessStats {
      * does not grow when new objects fill them: what a new client costs it shows here.
      */
     static long liveHeapBytes(long pid) throws IOException, InterruptedException {
+        return histogramTotalBytes(jcmd(pid, "GC.class_histogram"));
+    }
+
+    /** Bytes of heap a JVM has committed: resident once used, whether live objects or garbage fill it. */
+    static long committedHeapBytes(long pid) throws IOException, InterruptedException {
+        return heapInfoTotalBytes(jcmd(pid, "GC.heap_info"));
+    }
+
+    /** The committed total of {@code GC.heap_info}: {@code garbage-first heap   total 81920K, used 22747K ...}. */
+    static long heapInfoTotalBytes(String heapInfo) {
+        java.util.regex.Matcher total = java.util.regex.Pattern.compile("heap\\s+total (\\d+)K").matcher(heapInfo);
+        if (!total.find()) {
+            throw new IllegalStateException("no heap total in GC.heap_info");
+        }
+        return Long.parseLong(total.group(1)) * 1024;
+    }
+
+    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        Path output = Files.createTempFile("pgtenant-histogram", ".txt");
+        Path output = Files.createTempFile("pgtenant-jcmd", ".txt");
         try {
-            Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+            Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), command)
                     .redirectErrorStream(true).redirectOutput(output.toFile()).start();
             if (!process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new IOException("jcmd " + pid + " GC.class_histogram did not finish within 2 minutes");
+                throw new IOException("jcmd " + pid + " " + command + " did not finish within 2 minutes");
             }
             if (process.exitValue() != 0) {
-                throw new IOException("jcmd " + pid + " GC.class_histogram failed: " + Files.readString(output).strip());
+                throw new IOException("jcmd " + pid + " " + command + " failed: " + Files.readString(output).strip());
             }
-            return histogramTotalBytes(Files.readString(output));
+            return Files.readString(output);
         } finally {
             Files.deleteIfExists(output);
         }

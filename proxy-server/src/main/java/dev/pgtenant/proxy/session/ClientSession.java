@@ -66,7 +66,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private enum State { STARTUP, AUTHENTICATING, CONNECTING, ACTIVE, CLOSED }
 
     private final ProxyContext context;
-    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>(1);
     private ChannelHandlerContext ctx;
     private State state = State.STARTUP;
     private StartupMessage startup;
@@ -295,6 +295,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             SaslResponse response = (SaslResponse) FrontendMessages.decode(frame, AuthResponseKind.SASL);
             ByteString serverFinal = scram.handleClientFinal(response.data());
+            scram = null;
             write(new Authentication.SaslFinal(serverFinal));
             writeAndFlush(new Authentication.Ok());
             authenticated();
@@ -450,6 +451,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void cancelAuthenticationTimeout() {
         if (authenticationTimeout != null) {
             authenticationTimeout.cancel(false);
+            authenticationTimeout = null;
         }
     }
 

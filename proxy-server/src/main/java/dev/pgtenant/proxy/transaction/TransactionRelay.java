@@ -25,7 +25,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -69,7 +68,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private final boolean pinSessionState;
     private final int maxClientStatements;
     /** Settings from the startup packet that the server does not report. */
-    private final Map<String, String> startupSettings = new LinkedHashMap<>();
+    private final Map<String, String> startupSettings;
     /**
      * The reported parameters the proxy carries between backends (see SessionStateScanner.isReported),
      * as this client has been told them; only those, since they are compared for every transaction.
@@ -80,8 +79,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
     private byte[] lastHarmlessDefinition;
-    private final ArrayDeque<Expectation> expected = new ArrayDeque<>();
-    private final ArrayDeque<Frame> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Expectation> expected = new ArrayDeque<>(2);
+    private final ArrayDeque<Frame> waiting = new ArrayDeque<>(2);
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
     private BackendConnection backend;
     private Attachment attachment;
@@ -125,7 +124,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         this.counters = counters;
         this.pinSessionState = session.context().config().pool().pinSessionState();
         this.maxClientStatements = session.context().config().pool().maxClientStatements();
-        this.startupSettings.putAll(startupSettings);
+        this.startupSettings = Map.copyOf(startupSettings);
         first.parameters().forEach(this::recordReported);
         release(first);
     }
