@@ -41,6 +41,15 @@ public final class SessionStateScanner {
     /** Leading words of a statement kept whatever they are: enough for CREATE OR REPLACE TEMP and SET SESSION x. */
     private static final int LEADING_WORDS = 4;
 
+    /**
+     * The first words of the statements whose next words are looked at ({@link #inspect} and the
+     * relay's bookkeeping of DISCARD, DEALLOCATE and UNLISTEN). A statement that starts with any
+     * other word keeps only the words of {@link #WORDS_ANYWHERE}: SELECT and DML, nearly every
+     * statement, then cost no string per word.
+     */
+    private static final String[] LEADING_KEYWORDS = {"prepare", "listen", "unlisten", "discard", "deallocate", "load",
+            "declare", "create", "set", "reset"};
+
     private static Set<String> caseInsensitive(Set<String> words) {
         Set<String> set = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         set.addAll(words);
@@ -156,7 +165,8 @@ public final class SessionStateScanner {
 
     /**
      * The statements of {@code sql}, each as its words in lower case, literals and comments left out;
-     * past a statement's leading words, a word no check looks for is an empty placeholder.
+     * a word no check looks for is an empty placeholder: any word not of {@link #WORDS_ANYWHERE} past
+     * a statement's leading words, and all of them in a statement not led by {@link #LEADING_KEYWORDS}.
      */
     static List<List<String>> statements(String sql) {
         List<List<String>> statements = new ArrayList<>();
@@ -194,8 +204,9 @@ public final class SessionStateScanner {
                 while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '$')) {
                     i++;
                 }
-                words.add(words.size() < LEADING_WORDS || isWordAnywhere(sql, start, i)
-                        ? sql.substring(start, i).toLowerCase(Locale.ROOT) : "");
+                boolean kept = words.isEmpty() ? isOneOf(LEADING_KEYWORDS, sql, start, i)
+                        : words.size() < LEADING_WORDS && !words.get(0).isEmpty();
+                words.add(kept || isOneOf(WORDS_ANYWHERE, sql, start, i) ? sql.substring(start, i).toLowerCase(Locale.ROOT) : "");
             } else {
                 i++;
             }
@@ -204,9 +215,9 @@ public final class SessionStateScanner {
         return statements;
     }
 
-    private static boolean isWordAnywhere(String sql, int start, int end) {
+    private static boolean isOneOf(String[] words, String sql, int start, int end) {
         int length = end - start;
-        for (String word : WORDS_ANYWHERE) {
+        for (String word : words) {
             if (word.length() == length && sql.regionMatches(true, start, word, 0, length)) {
                 return true;
             }

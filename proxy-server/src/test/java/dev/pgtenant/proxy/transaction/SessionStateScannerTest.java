@@ -2,6 +2,8 @@ package dev.pgtenant.proxy.transaction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,5 +55,14 @@ class SessionStateScannerTest {
             "SELECT E'\\' ; PREPARE'"})
     void ignoresTransactionScopedOrQuotedText(String sql) {
         assertThat(SessionStateScanner.sessionState(sql.replace("\\n", "\n"))).isEmpty();
+    }
+
+    @Test
+    void onlyTheWordsAnyCheckLooksAtAreKept() {
+        assertThat(SessionStateScanner.statements(
+                "SELECT abalance FROM pgbench_accounts WHERE aid = 1; set search_path to x, y; "
+                        + "select * into temp t from u; discard ALL"))
+                .containsExactly(List.of("", "", "", "", "", ""), List.of("set", "search_path", "to", "x", ""),
+                        List.of("", "into", "temp", "", "", ""), List.of("discard", "all"));
     }
 }
