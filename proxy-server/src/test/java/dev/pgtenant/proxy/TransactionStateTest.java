@@ -97,7 +97,7 @@ class TransactionStateTest {
              Connection notifier = proxy.connect("a")) {
             execute(first, "LISTEN jobs");
             try (Statement simple = second.createStatement()) {
-                simple.execute("LISTEN \"jobs\"");
+                simple.execute("  \n listen \"jobs\"");
             }
             execute(notifier, "NOTIFY jobs, 'job 1'");
             for (Connection listener : List.of(first, second)) {
@@ -230,6 +230,15 @@ class TransactionStateTest {
             assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
             assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
             client.raw().send(new Bind("", "p1", List.of(), List.of(), List.of())).send(new Sync());
+            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Parse("p2", "SELECT 2", List.of())).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Query(" \n\tdeAllocate p2"));
+            assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Bind("", "p2", List.of(), List.of(), List.of())).send(new Sync());
             assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
             assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
         }

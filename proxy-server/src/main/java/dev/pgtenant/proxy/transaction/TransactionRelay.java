@@ -234,23 +234,23 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
     private Matcher listenCommand(Frame frame) {
         ByteBuf body = frame.body();
-        String sql;
+        int sqlAt;
         if (frame.type() == 'Q') {
-            sql = readString(body, 0, StandardCharsets.UTF_8);
+            sqlAt = 0;
         } else if (frame.type() == 'P' && body.isReadable() && body.getByte(body.readerIndex()) == 0) {
-            sql = readString(body, 1, StandardCharsets.UTF_8);
-            int typesAt = body.readerIndex() + 2 + (sql == null ? 0 : sql.getBytes(StandardCharsets.UTF_8).length);
-            if (sql == null || typesAt + 2 > body.writerIndex() || body.getShort(typesAt) != 0) {
-                return null;
-            }
+            sqlAt = 1;
         } else {
             return null;
         }
-        if (sql == null || clientStatus != TransactionStatus.IDLE
-                || !startsWithWord(sql, "listen") && !startsWithWord(sql, "unlisten")) {
+        int from = body.readerIndex() + sqlAt;
+        if (clientStatus != TransactionStatus.IDLE || !startsWithWord(body, from, "listen") && !startsWithWord(body, from, "unlisten")) {
             return null;
         }
-        Matcher command = LISTEN.matcher(sql);
+        int sqlEnd = body.indexOf(from, body.writerIndex(), (byte) 0);
+        if (sqlEnd < 0 || frame.type() == 'P' && (sqlEnd + 3 > body.writerIndex() || body.getShort(sqlEnd + 1) != 0)) {
+            return null;
+        }
+        Matcher command = LISTEN.matcher(body.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
         if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
             return null;
         }
@@ -673,7 +673,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         String name = body.toString(body.readerIndex(), nameEnd - body.readerIndex(), StandardCharsets.ISO_8859_1);
         byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
         body.getBytes(nameEnd + 1, definition);
-        frame.release();
         StatementText text = new StatementText(definition);
         // Drivers parse the same unnamed statement for every execution: its verdict is remembered.
         Optional<String> refusal = Arrays.equals(definition, lastHarmlessDefinition) ? Optional.empty()
@@ -687,9 +686,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             unnamedParsedThisHold = true;
             unnamedDefinition = text.definition();
             expect(Expectation.of(Expectation.Kind.ONE_REPLY));
-            sendParse("", text);
+            if (refusal.isPresent()) {
+                frame.release();
+                sendParse("", text);
+            } else {
+                send(frame);
+            }
             return;
         }
+        frame.release();
         StatementText existing = statements.get(name);
         if (existing != null) {
             // The backend then reports "already exists", as PostgreSQL would for the client's own name.
@@ -890,8 +895,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (frame.type() != 'Q') {
             return false;
         }
-        if (!deallocatesProtocolStatement(
-                java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), ""))) {
+        ByteBuf body = frame.body();
+        if (!startsWithWord(body, body.readerIndex(), "deallocate")
+                || !deallocatesProtocolStatement(java.util.Objects.requireNonNullElse(readString(body, 0, StandardCharsets.UTF_8), ""))) {
             return false;
         }
         frame.release();
@@ -1469,6 +1475,27 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
+    /**
+     * The same test on a message's bytes from {@code from}, before any decoding: ASCII whitespace is
+     * skipped and ASCII letters compared without case ({@code word} is lower case). This runs on
+     * every statement, nearly always to say no.
+     */
+    private static boolean startsWithWord(ByteBuf body, int from, String word) {
+        int at = from;
+        while (at < body.writerIndex() && Character.isWhitespace(body.getByte(at))) {
+            at++;
+        }
+        if (body.writerIndex() - at < word.length()) {
+            return false;
+        }
+        for (int i = 0; i < word.length(); i++) {
+            if ((body.getByte(at + i) | 0x20) != word.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean startsWithWord(String sql, String word) {
         int start = 0;
         while (start < sql.length() && Character.isWhitespace(sql.charAt(start))) {
