@@ -1474,10 +1474,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         buf.writeByte(0);
     }
 
-    /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
     /**
-     * The same test on a message's bytes from {@code from}, before any decoding: ASCII whitespace is
-     * skipped and ASCII letters compared without case ({@code word} is lower case). This runs on
+     * Whether a message's bytes from {@code from} start with {@code word} (lower case), before any
+     * decoding: ASCII whitespace is skipped and ASCII letters compared without case. This runs on
      * every statement, nearly always to say no.
      */
     private static boolean startsWithWord(ByteBuf body, int from, String word) {
@@ -1496,6 +1495,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return true;
     }
 
+    /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
     private static boolean startsWithWord(String sql, String word) {
         int start = 0;
         while (start < sql.length() && Character.isWhitespace(sql.charAt(start))) {
