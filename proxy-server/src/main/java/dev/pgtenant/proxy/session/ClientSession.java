@@ -69,8 +69,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Frame> pending = new ArrayDeque<>(1);
     private ChannelHandlerContext ctx;
     private State state = State.STARTUP;
+    /** The startup packet and the parameters read from it, until the session is active. */
     private StartupMessage startup;
     private SessionParameters parameters;
+    private String userName;
     private ScramServerExchange scram;
     private boolean saslStarted;
     private String destination;
@@ -253,6 +255,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void onStartupMessage(StartupMessage message) {
         startup = message;
+        userName = message.user();
         String userName = message.user();
         if (userName == null || userName.isEmpty()) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -404,6 +407,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         writeAndFlush(new ReadyForQuery(connection.status()));
         relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
                 : new TransactionRelay(this, pool, connection, parameters.unreportedValues(), context.statementCounters());
+        startup = null;
+        parameters = null;
         log.debug("{} ready in {} ({} mode)", describeClient(), destination, mode);
         boolean held = !pending.isEmpty();
         while (!pending.isEmpty()) {
@@ -423,6 +428,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         write(proxyKey);
         writeAndFlush(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
         relay = new AdminConsole(this);
+        startup = null;
+        parameters = null;
         log.info("{} opened the admin console", describeClient());
     }
 
@@ -457,7 +464,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     String describeClient() {
         String address = ctx == null ? "?" : String.valueOf(ctx.channel().remoteAddress());
-        return (startup == null || startup.user() == null ? "client" : "user " + startup.user()) + " from " + address
+        return (userName == null ? "client" : "user " + userName) + " from " + address
                 + (destination == null ? "" : " (" + destination + ")");
     }
 }

@@ -73,7 +73,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * The reported parameters the proxy carries between backends (see SessionStateScanner.isReported),
      * as this client has been told them; only those, since they are compared for every transaction.
      */
-    private final Map<String, String> reported = new HashMap<>();
+    private Map<String, String> reported = Map.of();
     private final Map<String, StatementText> statements = new HashMap<>();
     /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
     private boolean readingClient;
@@ -1394,8 +1394,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void recordReported(String name, String value) {
-        if (isReported(name)) {
-            reported.put(name, value);
+        if (isReported(name) && !value.equals(reported.get(name))) {
+            // Replaced rather than changed: it rarely changes, and an immutable map is a quarter of a HashMap's size.
+            Map<String, String> next = new HashMap<>(reported);
+            next.put(name, value);
+            reported = Map.copyOf(next);
         }
     }
 
