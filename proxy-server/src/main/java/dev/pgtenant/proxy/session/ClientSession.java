@@ -72,6 +72,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     /** The startup packet and the parameters read from it, until the session is active. */
     private StartupMessage startup;
     private SessionParameters parameters;
+    /** Who the client said it is, for logs. */
     private String userName;
     private ScramServerExchange scram;
     private boolean saslStarted;
@@ -256,7 +257,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void onStartupMessage(StartupMessage message) {
         startup = message;
         userName = message.user();
-        String userName = message.user();
         if (userName == null || userName.isEmpty()) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "no PostgreSQL user name specified in startup packet");
