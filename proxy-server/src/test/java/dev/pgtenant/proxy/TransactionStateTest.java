@@ -30,7 +30,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -223,24 +225,21 @@ class TransactionStateTest {
     void deallocateOfAProtocolStatementIsAnswered() throws IOException {
         try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
             client.awaitReady();
-            client.raw().send(new Parse("p1", "SELECT 1", List.of())).send(new Sync());
-            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
-            client.raw().send(new Query("DEALLOCATE p1"));
-            assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
-            client.raw().send(new Bind("", "p1", List.of(), List.of(), List.of())).send(new Sync());
-            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
-            client.raw().send(new Parse("p2", "SELECT 2", List.of())).send(new Sync());
-            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
-            client.raw().send(new Query(" \n\tdeAllocate p2"));
-            assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
-            client.raw().send(new Bind("", "p2", List.of(), List.of(), List.of())).send(new Sync());
-            assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
-            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            Map<String, String> deallocations = new LinkedHashMap<>();
+            deallocations.put("p1", "DEALLOCATE p1");
+            deallocations.put("p2", " \n\tdeAllocate p2");
+            for (Map.Entry<String, String> deallocation : deallocations.entrySet()) {
+                String name = deallocation.getKey();
+                client.raw().send(new Parse(name, "SELECT 1", List.of())).send(new Sync());
+                assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+                client.raw().send(new Query(deallocation.getValue()));
+                assertThat(client.raw().receive()).isEqualTo(new CommandComplete("DEALLOCATE"));
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+                client.raw().send(new Bind("", name, List.of(), List.of(), List.of())).send(new Sync());
+                assertThat(((ErrorResponse) client.raw().receive()).sqlState()).isEqualTo("26000");
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            }
         }
     }
 

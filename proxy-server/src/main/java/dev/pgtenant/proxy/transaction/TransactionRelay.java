@@ -642,13 +642,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             frame.release();
             return;
         }
-        String sql = java.util.Objects.requireNonNullElse(readString(frame.body(), 0, StandardCharsets.UTF_8), "");
-        if (clientStatus != TransactionStatus.FAILED_TRANSACTION && deallocatesProtocolStatement(sql)) {
+        ByteBuf body = frame.body();
+        if (clientStatus != TransactionStatus.FAILED_TRANSACTION && deallocatesProtocolStatement(body)) {
             frame.release();
             awaitingReady++;
             expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
             return;
         }
+        String sql = java.util.Objects.requireNonNullElse(readString(body, 0, StandardCharsets.UTF_8), "");
         List<List<String>> scanned = SessionStateScanner.statements(sql);
         Optional<String> refusal = checkSessionState(scanned);
         forgetWhatTheQueryDiscards(scanned);
@@ -852,12 +853,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /**
      * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
+     * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
      */
-    private boolean deallocatesProtocolStatement(String sql) {
-        if (!startsWithWord(sql, "deallocate")) {
+    private boolean deallocatesProtocolStatement(ByteBuf query) {
+        if (!startsWithWord(query, query.readerIndex(), "deallocate")) {
             return false;
         }
-        Matcher deallocate = DEALLOCATE.matcher(sql);
+        Matcher deallocate = DEALLOCATE.matcher(
+                java.util.Objects.requireNonNullElse(readString(query, 0, StandardCharsets.UTF_8), ""));
         if (!deallocate.matches()) {
             return false;
         }
@@ -895,9 +898,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (frame.type() != 'Q') {
             return false;
         }
-        ByteBuf body = frame.body();
-        if (!startsWithWord(body, body.readerIndex(), "deallocate")
-                || !deallocatesProtocolStatement(java.util.Objects.requireNonNullElse(readString(body, 0, StandardCharsets.UTF_8), ""))) {
+        if (!deallocatesProtocolStatement(frame.body())) {
             return false;
         }
         frame.release();
@@ -1496,15 +1497,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
         }
         return true;
-    }
-
-    /** Whether {@code sql}, after leading white space, starts with {@code word} in any case: a cheap test before a pattern. */
-    private static boolean startsWithWord(String sql, String word) {
-        int start = 0;
-        while (start < sql.length() && Character.isWhitespace(sql.charAt(start))) {
-            start++;
-        }
-        return sql.regionMatches(true, start, word, 0, word.length());
     }
 
     /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
