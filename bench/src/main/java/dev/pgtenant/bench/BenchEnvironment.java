@@ -58,6 +58,7 @@ final class BenchEnvironment implements AutoCloseable {
     private Target direct;
     private Target pgbouncer;
     private Target pgtenant;
+    private Target nettyRelay;
     private String postgresVersion;
 
     private BenchEnvironment(Settings settings) {
@@ -71,6 +72,7 @@ final class BenchEnvironment implements AutoCloseable {
             environment.createDatabase();
             environment.startPgbouncer();
             environment.startPgtenant();
+            environment.startNettyRelay();
             return environment;
         } catch (Exception e) {
             environment.close();
@@ -84,6 +86,11 @@ final class BenchEnvironment implements AutoCloseable {
 
     List<Target> proxies() {
         return List.of(pgbouncer, pgtenant);
+    }
+
+    /** The targets plus the bare Netty relay, for the scenarios where its floor is worth comparing. */
+    List<Target> targetsWithFloor() {
+        return List.of(direct, pgbouncer, pgtenant, nettyRelay);
     }
 
     String postgresVersion() {
@@ -216,6 +223,21 @@ final class BenchEnvironment implements AutoCloseable {
         processes.add(process);
         awaitListening(listen, process, directory.resolve("pgtenant.log"));
         pgtenant = new Target(Target.PGTENANT, listen, PROXY_DATABASE, OptionalLong.of(process.pid()));
+    }
+
+    /** In front of PostgreSQL's own database, since it passes the client's login through. */
+    private void startNettyRelay() throws Exception {
+        Path directory = Files.createDirectories(settings.work().resolve("netty-relay"));
+        int listen = freePort();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(settings.pgtenantJvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), NettyRelay.class.getName(),
+                Integer.toString(listen), host, Integer.toString(port)));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(directory.resolve("relay.log").toFile()).start();
+        processes.add(process);
+        awaitListening(listen, process, directory.resolve("relay.log"));
+        nettyRelay = new Target(Target.NETTY_RELAY, listen, DATABASE, OptionalLong.of(process.pid()));
     }
 
     private static int freePort() throws IOException {

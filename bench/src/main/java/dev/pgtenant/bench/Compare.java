@@ -14,6 +14,8 @@ import java.util.List;
 /**
  * The side-by-side benchmark: every scenario against PostgreSQL direct, PgBouncer and pgtenant, in
  * an order that rotates each round, after a warm-up that is not counted; medians over the rounds.
+ * The latency and throughput scenarios also run through the bare {@link NettyRelay}, the floor of
+ * pgtenant's CPU per transaction.
  * Run by bench/compare.sh; docs/benchmarks.md explains the scenarios and holds the latest full run.
  */
 public final class Compare {
@@ -102,20 +104,21 @@ public final class Compare {
 
     private void run(BenchEnvironment environment) throws Exception {
         progress("warming up (not counted)");
-        for (Target target : environment.targets()) {
+        for (Target target : environment.targetsWithFloor()) {
             for (String protocol : PROTOCOLS) {
                 pgbench.run(target, mode.warmup(), false, "-S", "-M", protocol, "-c", "10", "-j", "2");
             }
         }
         for (int round = 0; round < mode.rounds(); round++) {
             List<Target> order = rotated(environment.targets(), round);
-            progress("round " + (round + 1) + " of " + mode.rounds() + ", order " + order.stream().map(Target::name).toList());
-            for (Target target : selected("latency") ? order : List.<Target>of()) {
+            List<Target> orderWithFloor = rotated(environment.targetsWithFloor(), round);
+            progress("round " + (round + 1) + " of " + mode.rounds() + ", order " + orderWithFloor.stream().map(Target::name).toList());
+            for (Target target : selected("latency") ? orderWithFloor : List.<Target>of()) {
                 latencyAtOneClient(target);
             }
             for (int clients : selected("throughput") ? CLIENTS : List.<Integer>of()) {
                 for (String protocol : PROTOCOLS) {
-                    for (Target target : order) {
+                    for (Target target : orderWithFloor) {
                         throughput(target, clients, protocol);
                     }
                 }

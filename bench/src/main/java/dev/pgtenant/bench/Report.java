@@ -17,6 +17,7 @@ final class Report {
     private static final String DIRECT = Target.DIRECT;
     private static final String BOUNCER = Target.PGBOUNCER;
     private static final String TENANT = Target.PGTENANT;
+    private static final String FLOOR = Target.NETTY_RELAY;
 
     private final Results results;
     private final Compare.Mode mode;
@@ -38,13 +39,15 @@ final class Report {
     }
 
     String markdown() {
-        lines.add("| Scenario | direct | PgBouncer | pgtenant | pgtenant / PgBouncer | pgtenant / direct | Target | Met |");
-        lines.add("|---|---:|---:|---:|---:|---:|---|---|");
+        lines.add("| Scenario | direct | PgBouncer | pgtenant | Netty relay | pgtenant / PgBouncer | pgtenant / direct"
+                + " | Netty relay / PgBouncer | Target | Met |");
+        lines.add("|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
         String latency = Compare.latencyMetric();
         row(latency, "%.0f", null, null);
         double addedBouncer = median(latency, BOUNCER) - median(latency, DIRECT);
         double addedTenant = median(latency, TENANT) - median(latency, DIRECT);
-        derivedRow("select-only c=1: p50 latency added over direct (µs)", addedBouncer, addedTenant, "%.0f",
+        double addedFloor = median(latency, FLOOR) - median(latency, DIRECT);
+        derivedRow("select-only c=1: p50 latency added over direct (µs)", addedBouncer, addedTenant, addedFloor, "%.0f",
                 "≤ PgBouncer's", addedTenant <= addedBouncer, true);
         for (int clients : Compare.CLIENTS) {
             for (String protocol : Compare.PROTOCOLS) {
@@ -67,7 +70,7 @@ final class Report {
         row(Compare.ACTIVE_BESIDE_IDLE, "%.0f", null, null);
         double dropBouncer = drop(BOUNCER);
         double dropTenant = drop(TENANT);
-        derivedRow("TPS drop of 10 active clients while the idle ones are held (%)", dropBouncer, dropTenant,
+        derivedRow("TPS drop of 10 active clients while the idle ones are held (%)", dropBouncer, dropTenant, Double.NaN,
                 "%.1f", "≤ 10%", dropTenant <= 10, false);
 
         List<String> out = new ArrayList<>();
@@ -84,6 +87,9 @@ final class Report {
                 + " s warm-up per target and protocol; medians over the rounds; the order of targets rotates each round.");
         out.add("- Command: `bench/compare.sh " + arguments + "`");
         out.add("- Targets: " + met + " met, " + missed + " not met.");
+        out.add("- Netty relay: a bare byte-for-byte relay on Netty with pgtenant's event-loop setup, one PostgreSQL"
+                + " connection per client, no parsing and no pooling (bench/src/main/java/dev/pgtenant/bench/NettyRelay.java):"
+                + " the floor of what pgtenant, built on Netty, can cost. It has no target.");
         out.add("");
         out.addAll(lines);
         out.add("");
@@ -128,6 +134,7 @@ final class Report {
         double direct = median(metric, DIRECT);
         double bouncer = median(metric, BOUNCER);
         double tenant = median(metric, TENANT);
+        double floor = median(metric, FLOOR);
         String verdict = "";
         if (check != null) {
             if (Double.isNaN(tenant)) {
@@ -140,7 +147,8 @@ final class Report {
             count(verdict);
         }
         lines.add("| " + metric + " | " + figure(metric, DIRECT, direct, format) + " | " + figure(metric, BOUNCER, bouncer, format)
-                + " | " + figure(metric, TENANT, tenant, format) + " | " + ratio(tenant, bouncer) + " | " + ratio(tenant, direct)
+                + " | " + figure(metric, TENANT, tenant, format) + " | " + figure(metric, FLOOR, floor, format)
+                + " | " + ratio(tenant, bouncer) + " | " + ratio(tenant, direct) + " | " + ratio(floor, bouncer)
                 + " | " + (target == null ? "" : target) + " | " + verdict + " |");
     }
 
@@ -152,16 +160,16 @@ final class Report {
      * A row computed from other rows. {@code relative}: the target compares with PgBouncer, so a
      * PgBouncer that failed leaves pgtenant's figure unopposed.
      */
-    private void derivedRow(String label, double bouncer, double tenant, String format, String target, boolean ok,
-                            boolean relative) {
+    private void derivedRow(String label, double bouncer, double tenant, double floor, String format, String target,
+                            boolean ok, boolean relative) {
         if (Double.isNaN(tenant) && Double.isNaN(bouncer)) {
             return;
         }
         String verdict = Double.isNaN(tenant) ? "no (not measured)"
                 : relative && Double.isNaN(bouncer) ? "yes (PgBouncer failed)" : ok ? "yes" : "**no**";
         count(verdict);
-        lines.add("| " + label + " | – | " + format(bouncer, format) + " | " + format(tenant, format)
-                + " | | | " + target + " | " + verdict + " |");
+        lines.add("| " + label + " | – | " + format(bouncer, format) + " | " + format(tenant, format) + " | "
+                + format(floor, format) + " | | | | " + target + " | " + verdict + " |");
     }
 
     private void count(String verdict) {

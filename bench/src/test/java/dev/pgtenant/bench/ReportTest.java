@@ -26,8 +26,8 @@ class ReportTest {
         results.add(prepared, Target.PGTENANT, 1500);
 
         String markdown = report(results);
-        assertThat(markdown).contains("| " + simple + " | 2000 | 1000 | 1200 | 1.20 | 0.60 | ≥ 1.1 × PgBouncer | yes |");
-        assertThat(markdown).contains("| " + prepared + " | 3000 | failed | 1500 | – | 0.50 | ≥ 1.1 × PgBouncer | yes (PgBouncer failed) |");
+        assertThat(markdown).contains("| " + simple + " | 2000 | 1000 | 1200 | – | 1.20 | 0.60 | – | ≥ 1.1 × PgBouncer | yes |");
+        assertThat(markdown).contains("| " + prepared + " | 3000 | failed | 1500 | – | – | 0.50 | – | ≥ 1.1 × PgBouncer | yes (PgBouncer failed) |");
         assertThat(markdown).contains("Targets: 2 met, 0 not met.");
         assertThat(markdown).as("scenarios not run have no row").doesNotContain(Compare.CONNECT_RATE);
         assertThat(markdown).contains("## Failures", "already exists");
@@ -39,7 +39,25 @@ class ReportTest {
         String metric = Compare.cpuMetric(50, "extended");
         results.add(metric, Target.PGBOUNCER, 30);
         results.add(metric, Target.PGTENANT, 45);
-        assertThat(report(results)).contains("| " + metric + " | – | 30.0 | 45.0 | 1.50 | – | ≤ PgBouncer's | **no** |")
+        assertThat(report(results)).contains("| " + metric + " | – | 30.0 | 45.0 | – | 1.50 | – | – | ≤ PgBouncer's | **no** |")
                 .contains("Targets: 0 met, 1 not met.");
+    }
+
+    @Test
+    void theNettyRelayIsShownBesideTheProxiesAndJudgedByNoTarget() {
+        Results results = new Results();
+        String cpu = Compare.cpuMetric(10, "simple");
+        results.add(cpu, Target.PGBOUNCER, 30);
+        results.add(cpu, Target.PGTENANT, 45);
+        results.add(cpu, Target.NETTY_RELAY, 33);
+        String latency = Compare.latencyMetric();
+        results.add(latency, Target.DIRECT, 100);
+        results.add(latency, Target.PGBOUNCER, 160);
+        results.add(latency, Target.PGTENANT, 150);
+        results.add(latency, Target.NETTY_RELAY, 130);
+        assertThat(report(results))
+                .contains("| " + cpu + " | – | 30.0 | 45.0 | 33.0 | 1.50 | – | 1.10 | ≤ PgBouncer's | **no** |")
+                .contains("| select-only c=1: p50 latency added over direct (µs) | – | 60 | 50 | 30 | | | | ≤ PgBouncer's | yes |")
+                .contains("Targets: 1 met, 1 not met.");
     }
 }
