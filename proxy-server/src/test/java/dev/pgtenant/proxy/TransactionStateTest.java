@@ -331,6 +331,34 @@ class TransactionStateTest {
     }
 
     @Test
+    void clientsTakingTurnsOnOneBackendEachFindTheirOwnSettings() throws SQLException {
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "t")) {
+            java.util.function.Function<String, Connection> client = schema -> {
+                java.util.Properties properties = new java.util.Properties();
+                properties.setProperty("user", single.user("t"));
+                properties.setProperty("password", ProxyFixture.PASSWORD);
+                properties.setProperty("options", "-c search_path=" + schema);
+                try {
+                    return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + single.port() + "/app", properties);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            try (Connection a = client.apply("schema_a"); Connection b = client.apply("schema_b")) {
+                execute(a, "SET application_name = 'app_a'");
+                execute(b, "SET application_name = 'app_b'");
+                String seen = "SELECT current_setting('search_path') || ' ' || current_setting('application_name')";
+                // A client coming back to the backend it last used, with nothing changed, is where the
+                // relay skips comparing settings: every turn here must still see the client's own.
+                for (Connection turn : List.of(a, b, a, a, b, b, a)) {
+                    String expected = turn == a ? "schema_a app_a" : "schema_b app_b";
+                    assertThat(single(turn, seen)).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @Test
     void settingsOfTransactionClientsNeverReachSessionClients() throws SQLException {
         try (ProxyFixture mixed = ProxyFixture.start(ProxyFixture.transactionPool(1), "m")) {
             mixed.update(r -> r.withUser(new dev.pgtenant.config.registry.User("session_" + mixed.orgId("m"),

@@ -57,6 +57,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private String closeReason;
     private boolean closed;
     private volatile boolean settingsChanged;
+    /** Incremented by every ParameterStatus after login, so a settled check sees any change since. */
+    private volatile int parameterChanges;
+    private Map<String, String> settledStartup;
+    private Map<String, String> settledReported;
+    private int settledAtChange;
     private ScheduledFuture<?> loginTimeout;
     private final Duration loginTimeoutDuration;
 
@@ -101,7 +106,31 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * server reports; compared with the next client's to apply only what differs.
      */
     public Map<String, String> appliedSettings() {
-        return appliedSettings;
+        return Collections.unmodifiableMap(appliedSettings);
+    }
+
+    /** The proxy brought the connection's unreported settings to these. */
+    public void replaceAppliedSettings(Map<String, String> settings) {
+        appliedSettings.clear();
+        appliedSettings.putAll(settings);
+        settledStartup = null;
+    }
+
+    /**
+     * Whether the connection is known to have these settings, compared by identity: they are the
+     * ones {@link #settle} last recorded, and neither the server's parameters nor the applied
+     * settings changed since. Lets a relay skip comparing settings map by map on every transaction.
+     * Runs on the event loop of the client holding the connection.
+     */
+    public boolean settledFor(Map<String, String> startup, Map<String, String> reported) {
+        return settledStartup == startup && settledReported == reported && settledAtChange == parameterChanges;
+    }
+
+    /** The connection has been found or made to have these settings, as {@link #settledFor} will check. */
+    public void settle(Map<String, String> startup, Map<String, String> reported) {
+        settledStartup = startup;
+        settledReported = reported;
+        settledAtChange = parameterChanges;
     }
 
     /** The statements prepared on this connection by transaction-mode sessions. */
@@ -111,7 +140,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** The reset query ran: settings are back to the server's defaults and no statement is prepared. */
     public void resetDone() {
-        appliedSettings.clear();
+        replaceAppliedSettings(Map.of());
         statements.clear();
         settingsChanged = false;
     }
@@ -315,6 +344,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         try {
             ParameterStatus status = (ParameterStatus) BackendMessages.decode(frame.type(), frame.body());
             parameters.put(status.name(), status.value());
+            parameterChanges++;
         } catch (ProtocolException e) {
             close("malformed ParameterStatus from the backend: " + e.getMessage());
         }

@@ -389,10 +389,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                     } else if (state != State.CONNECTING || closeReason != null) {
                         pool.resetAndRelease(connection);
                     } else {
-                        if (connection.settingsChanged()) {
-                            connection.appliedSettings().clear();
-                        }
-                        connection.appliedSettings().putAll(parameters.unreportedValues());
+                        connection.replaceAppliedSettings(parameters.unreportedValues());
                         activate(connection);
                     }
                 }));

@@ -9,6 +9,7 @@ import dev.pgtenant.proxy.backend.BackendTarget;
 import dev.pgtenant.proxy.pool.Pools;
 import dev.pgtenant.proxy.routing.Router;
 import dev.pgtenant.proxy.transaction.ChannelListeners;
+import dev.pgtenant.proxy.transaction.SharedSettings;
 import dev.pgtenant.proxy.transaction.StatementCounters;
 import java.security.SecureRandom;
 import java.util.function.Supplier;
@@ -26,6 +27,7 @@ public final class ProxyContext {
     private final byte[] unknownUserSecret = new byte[32];
     private final StatementCounters statementCounters = new StatementCounters();
     private final ChannelListeners channelListeners = new ChannelListeners();
+    private final SharedSettings sharedSettings = new SharedSettings();
     /** Sessions past authentication, with the organization (or shared database) they are in. */
     private final java.util.Map<ClientSession, String> sessions = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -59,6 +61,11 @@ public final class ProxyContext {
     /** The shared LISTEN connections of transaction-mode clients. */
     public ChannelListeners channelListeners() {
         return channelListeners;
+    }
+
+    /** The client settings transaction-mode sessions have in common. */
+    public SharedSettings sharedSettings() {
+        return sharedSettings;
     }
 
     /** Counters of transaction pooling: statements prepared, cache hits, evictions, pins. */

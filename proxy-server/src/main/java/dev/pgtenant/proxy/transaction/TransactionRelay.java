@@ -71,7 +71,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private final Map<String, String> startupSettings;
     /**
      * The reported parameters the proxy carries between backends (see SessionStateScanner.isReported),
-     * as this client has been told them; only those, since they are compared for every transaction.
+     * as this client has been told them; only those, since they are compared at every new backend.
+     * Shared with the sessions that have the same values (see SharedSettings).
      */
     private Map<String, String> reported = Map.of();
     private final Map<String, StatementText> statements = new HashMap<>();
@@ -124,7 +125,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         this.counters = counters;
         this.pinSessionState = session.context().config().pool().pinSessionState();
         this.maxClientStatements = session.context().config().pool().maxClientStatements();
-        this.startupSettings = Map.copyOf(startupSettings);
+        this.startupSettings = session.context().sharedSettings().share(startupSettings);
         first.parameters().forEach(this::recordReported);
         release(first);
     }
@@ -446,10 +447,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         });
     }
 
-    /** Brings the backend's settings in line with this client's, then starts using it. */
+    /**
+     * Brings the backend's settings in line with this client's, then starts using it. A backend last
+     * found to have the very same settings maps, and changed since by nothing, is not compared again.
+     */
     private void applySettings(BackendConnection connection) {
+        if (connection.settledFor(startupSettings, reported)) {
+            attach(connection);
+            return;
+        }
         String sql = settingsSql(connection);
         if (sql == null) {
+            connection.settle(startupSettings, reported);
             attach(connection);
             return;
         }
@@ -467,8 +476,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                         }
                         return;
                     }
-                    connection.appliedSettings().clear();
-                    connection.appliedSettings().putAll(startupSettings);
+                    connection.replaceAppliedSettings(startupSettings);
+                    connection.settle(startupSettings, reported);
                     if (closed) {
                         pool.release(connection);
                     } else {
@@ -479,7 +488,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /**
      * The SQL that brings the backend's settings in line with this client's, or {@code null} when they
-     * already are. Runs for every transaction, so nothing is allocated until a difference is found.
+     * already are. Runs for most transactions of a client whose settings differ from its neighbours',
+     * so nothing is allocated until a difference is found.
      */
     private String settingsSql(BackendConnection connection) {
         Map<String, String> applied = connection.appliedSettings();
@@ -888,7 +898,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 backend.statements().clear();
                 if (statement.get(0).equals("discard")) {
                     statements.clear();
-                    backend.appliedSettings().clear();
+                    backend.replaceAppliedSettings(Map.of());
                 }
             }
         }
@@ -1396,10 +1406,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void recordReported(String name, String value) {
         if (isReported(name) && !value.equals(reported.get(name))) {
-            // Replaced rather than changed: it rarely changes, and an immutable map is a quarter of a HashMap's size.
+            // Replaced rather than changed: it rarely changes, and sessions with the same values share one map.
             Map<String, String> next = new HashMap<>(reported);
             next.put(name, value);
-            reported = Map.copyOf(next);
+            reported = session.context().sharedSettings().share(next);
         }
     }
 
