@@ -359,6 +359,29 @@ class TransactionStateTest {
     }
 
     @Test
+    void aDiscardAllSentAsParseMakesTheProxyForgetThePreparedStatements() throws SQLException {
+        try (Connection client = proxy.connect("a")) {
+            client.unwrap(PGConnection.class).setPrepareThreshold(1);
+            try (java.sql.PreparedStatement select = client.prepareStatement("SELECT 40 + ?")) {
+                for (int i = 1; i <= 2; i++) {
+                    select.setInt(1, i);
+                    try (java.sql.ResultSet row = select.executeQuery()) {
+                        row.next();
+                        assertThat(row.getInt(1)).isEqualTo(40 + i);
+                    }
+                }
+                // pgjdbc sends this as Parse, Bind, Execute; it drops every prepared statement of the backend.
+                execute(client, "DISCARD ALL");
+                select.setInt(1, 2);
+                try (java.sql.ResultSet row = select.executeQuery()) {
+                    row.next();
+                    assertThat(row.getInt(1)).as("prepared again, not assumed still there").isEqualTo(42);
+                }
+            }
+        }
+    }
+
+    @Test
     void settingsOfTransactionClientsNeverReachSessionClients() throws SQLException {
         try (ProxyFixture mixed = ProxyFixture.start(ProxyFixture.transactionPool(1), "m")) {
             mixed.update(r -> r.withUser(new dev.pgtenant.config.registry.User("session_" + mixed.orgId("m"),

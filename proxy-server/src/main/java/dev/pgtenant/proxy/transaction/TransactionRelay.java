@@ -686,11 +686,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         body.getBytes(nameEnd + 1, definition);
         StatementText text = new StatementText(definition);
         // Drivers parse the same unnamed statement for every execution: its verdict is remembered.
-        Optional<String> refusal = Arrays.equals(definition, lastHarmlessDefinition) ? Optional.empty()
-                : checkSessionState(text.query());
+        List<List<String>> scanned = Arrays.equals(definition, lastHarmlessDefinition) ? List.of()
+                : SessionStateScanner.statements(text.query());
+        Optional<String> refusal = checkSessionState(scanned);
         if (refusal.isPresent()) {
             text = text.replacedBy(refusalStatement(refusal.get()));
-        } else if (pinnedBy == null) {
+        } else if (!forgetWhatTheQueryDiscards(scanned) && pinnedBy == null) {
             lastHarmlessDefinition = definition;
         }
         if (name.isEmpty()) {
@@ -885,13 +886,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return statements.remove(target) != null;
     }
 
-    /** SQL that drops the backend's prepared statements or settings makes the proxy's books forget them too. */
-    private void forgetWhatTheQueryDiscards(List<List<String>> scanned) {
+    /**
+     * SQL that drops the backend's prepared statements or settings makes the proxy's books forget them
+     * too, whether it comes as a Query or a Parse. Returns whether the SQL drops anything.
+     */
+    private boolean forgetWhatTheQueryDiscards(List<List<String>> scanned) {
+        boolean discards = false;
         for (List<String> statement : scanned) {
             boolean discardAll = statement.size() >= 2 && statement.get(0).equals("discard") && statement.get(1).equals("all");
             if (statement.size() >= 1 && statement.get(0).equals("unlisten") || discardAll) {
                 String channel = !discardAll && statement.size() >= 2 ? statement.get(1).replace("\"", "") : null;
                 session.context().channelListeners().unlisten(pool, channel, this);
+                discards = true;
             }
             if (statement.size() >= 2 && statement.get(1).equals("all")
                     && (statement.get(0).equals("discard") || statement.get(0).equals("deallocate"))) {
@@ -900,8 +906,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     statements.clear();
                     backend.replaceAppliedSettings(Map.of());
                 }
+                discards = true;
             }
         }
+        return discards;
     }
 
     private boolean answerDeallocateWithoutBackend(Frame frame) {
