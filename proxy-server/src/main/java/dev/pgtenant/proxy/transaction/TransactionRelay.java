@@ -313,9 +313,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (frame.type() != 'P') {
             return false;
         }
-        String name = readString(frame.body(), 0, StandardCharsets.ISO_8859_1);
-        String query = name == null ? null : readString(frame.body(), name.length() + 1, StandardCharsets.ISO_8859_1);
-        return name != null && query != null && !name.isEmpty() && !statements.containsKey(name)
+        ByteBuf body = frame.body();
+        if (!body.isReadable() || body.getByte(body.readerIndex()) == 0) {
+            // The unnamed statement, which drivers parse for every execution: no string decoded for it.
+            return false;
+        }
+        String name = readString(body, 0, StandardCharsets.ISO_8859_1);
+        String query = name == null ? null : readString(body, name.length() + 1, StandardCharsets.ISO_8859_1);
+        return name != null && query != null && !statements.containsKey(name)
                 && waiting.stream().noneMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
                 && statements.size() + waiting.size() < maxClientStatements;
     }
