@@ -66,7 +66,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private enum State { STARTUP, AUTHENTICATING, CONNECTING, ACTIVE, CLOSED }
 
     private final ProxyContext context;
-    private final ArrayDeque<Frame> pending = new ArrayDeque<>(1);
+    /** Frames that arrived before the session was ready; allocated only for a client that sends them. */
+    private ArrayDeque<Frame> pending;
     private ChannelHandlerContext ctx;
     private State state = State.STARTUP;
     /** The startup packet and the parameters read from it, until the session is active. */
@@ -211,8 +212,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         log.info("session of {} ended: {}", describeClient(), closeReason);
         state = State.CLOSED;
         cancelAuthenticationTimeout();
-        pending.forEach(Frame::release);
-        pending.clear();
+        if (pending != null) {
+            pending.forEach(Frame::release);
+            pending = null;
+        }
         if (poolTicket != null) {
             pool.cancel(poolTicket);
         }
@@ -407,12 +410,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         startup = null;
         parameters = null;
         log.debug("{} ready in {} ({} mode)", describeClient(), destination, mode);
-        boolean held = !pending.isEmpty();
-        while (!pending.isEmpty()) {
-            relay.clientFrame(pending.poll());
-        }
+        ArrayDeque<Frame> held = pending;
+        pending = null;
         pendingBytes = 0;
-        if (held) {
+        if (held != null) {
+            held.forEach(relay::clientFrame);
             relay.clientReadComplete();
         }
     }
@@ -432,6 +434,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void holdUntilReady(Frame frame) {
         pendingBytes += frame.content().readableBytes();
+        if (pending == null) {
+            pending = new ArrayDeque<>(2);
+        }
         pending.add(frame);
         if (pendingBytes > MAX_PENDING_BYTES) {
             throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED,

@@ -29,7 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -61,6 +61,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
             Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+    private static final AtomicIntegerFieldUpdater<TransactionRelay> CANCELS_IN_FLIGHT =
+            AtomicIntegerFieldUpdater.newUpdater(TransactionRelay.class, "cancelsInFlight");
 
     private final ClientSession session;
     private final BackendPool pool;
@@ -82,7 +84,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private byte[] lastHarmlessDefinition;
     private final ArrayDeque<Expectation> expected = new ArrayDeque<>(2);
     private final ArrayDeque<Frame> waiting = new ArrayDeque<>(2);
-    private final AtomicInteger cancelsInFlight = new AtomicInteger();
+    /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
+    private volatile int cancelsInFlight;
     private BackendConnection backend;
     private Attachment attachment;
     /** The transaction status of the last ReadyForQuery the client received. */
@@ -91,11 +94,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private byte[] unnamedDefinition;
     private boolean copyIn;
     private int waitingBytes;
+    /*
+     * The collections below are allocated on first use, and those used seldom are replaced by an empty
+     * immutable list when done: most sessions never need them, and an idle session should cost little.
+     */
     /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
-    private final List<Frame> batch = new ArrayList<>();
-    private final List<String> staleOnBackend = new ArrayList<>();
+    private ArrayList<Frame> batch;
+    private List<String> staleOnBackend = List.of();
     /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy. */
-    private final List<Frame> listenBatch = new ArrayList<>();
+    private List<Frame> listenBatch = List.of();
     private Matcher listenCommand;
     /** A stale-plan error held until the rest of its batch has arrived. */
     private Frame heldError;
@@ -203,6 +210,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 answerListen(command, false, false);
             } else {
                 listenCommand = command;
+                listenBatch = new ArrayList<>(4);
                 listenBatch.add(frame);
             }
             return true;
@@ -219,14 +227,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (execute && !describesStatement) {
                 frame.release();
                 listenBatch.forEach(Frame::release);
-                listenBatch.clear();
+                listenBatch = List.of();
                 answerListen(listenCommand, true, describe);
                 return true;
             }
         }
         // Not the batch shape the proxy answers: send it to a backend as it is.
         waiting.addAll(listenBatch);
-        listenBatch.clear();
+        listenBatch = List.of();
         hold(frame);
         acquire();
         return true;
@@ -381,7 +389,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         closed = true;
         clearBatch();
         listenBatch.forEach(Frame::release);
-        listenBatch.clear();
+        listenBatch = List.of();
         session.context().channelListeners().forget(this);
         if (heldError != null) {
             heldError.release();
@@ -398,7 +406,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (current == null) {
             return;
         }
-        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight.get() > 0;
+        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0;
         boolean pinned = pinnedBy != null;
         current.onLoop(() -> {
             current.setUser(null);
@@ -414,14 +422,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     @Override
     public void cancel() {
-        cancelsInFlight.incrementAndGet();
+        CANCELS_IN_FLIGHT.incrementAndGet(this);
         BackendConnection current = running;
         if (current == null || current.key() == null) {
-            cancelsInFlight.decrementAndGet();
+            CANCELS_IN_FLIGHT.decrementAndGet(this);
             return;
         }
         session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((done, failure) -> {
-            cancelsInFlight.decrementAndGet();
+            CANCELS_IN_FLIGHT.decrementAndGet(this);
             session.executor().execute(this::releaseIfDone);
         });
     }
@@ -620,14 +628,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /**
-     * Keeps a copy of each message of an extended-query batch that starts outside a transaction, so
-     * that a batch failing only because a table changed under a prepared statement can run again.
+     * Keeps a copy of each message of an extended-query batch that starts outside a transaction with
+     * a message naming a prepared statement, so that a batch failing only because a table changed
+     * under a statement the backend prepared earlier can run again. A batch that starts with the
+     * unnamed statement, as drivers send one-off queries, is not kept: the ParseComplete of its first
+     * message reaches the client before any later error could, and a batch the client has had replies
+     * to never runs again, so its copy was never used, while making it cost more than any other
+     * bookkeeping of the relay.
      */
     private void recordForReplay(Frame frame) {
         if (batchComplete) {
             clearBatch();
             batchComplete = false;
-            batchReplayable = clientStatus == TransactionStatus.IDLE;
+            batchReplayable = clientStatus == TransactionStatus.IDLE && namesAStatement(frame);
             batchAnswered = false;
             batchReplayed = false;
         }
@@ -637,6 +650,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             batchReplayable = false;
         }
         if (batchReplayable) {
+            if (batch == null) {
+                batch = new ArrayList<>();
+            }
             batch.add(frame.retainedDuplicate());
             batchBytes += frame.content().readableBytes();
         }
@@ -645,10 +661,38 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    /** A Parse, Bind or statement Describe whose statement name is not empty. */
+    private static boolean namesAStatement(Frame frame) {
+        ByteBuf message = frame.content();
+        int at = message.readerIndex() + Frame.HEADER_LENGTH;
+        int end = message.writerIndex();
+        switch (frame.type()) {
+            case 'P' -> {
+                return at < end && message.getByte(at) != 0;
+            }
+            case 'B' -> {
+                int portalEnd = at < end ? message.indexOf(at, end, (byte) 0) : -1;
+                return portalEnd >= 0 && portalEnd + 1 < end && message.getByte(portalEnd + 1) != 0;
+            }
+            case 'D' -> {
+                return at + 1 < end && message.getByte(at) == 'S' && message.getByte(at + 1) != 0;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
     private void clearBatch() {
-        batch.forEach(Frame::release);
-        batch.clear();
+        if (batch != null) {
+            batch.forEach(Frame::release);
+            batch.clear();
+        }
         batchBytes = 0;
+    }
+
+    private List<Frame> batch() {
+        return batch == null ? List.of() : batch;
     }
 
     private void forwardQuery(Frame frame) {
@@ -1240,7 +1284,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (failed.text() != null) {
             stale.add(failed.text());
         }
-        for (Frame message : batch) {
+        for (Frame message : batch()) {
             StatementText text = message.type() == 'B' ? boundStatement(message) : message.type() == 'D' ? namedStatement(message) : null;
             if (text != null) {
                 stale.add(text);
@@ -1249,6 +1293,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         for (StatementText text : stale) {
             if (backend.statements().contains(text.backendName())) {
                 backend.statements().remove(text.backendName());
+                if (staleOnBackend.isEmpty()) {
+                    staleOnBackend = new ArrayList<>();
+                }
                 staleOnBackend.add(text.backendName());
             }
         }
@@ -1266,7 +1313,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             expect(new Expectation(Expectation.Kind.INTERNAL_CLOSE, null, null));
             sendTargeted('C', stale);
         }
-        staleOnBackend.clear();
+        staleOnBackend = List.of();
         awaitingReady++;
         expect(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
         ByteBuf sync = backend.channel().alloc().buffer(5);
@@ -1282,7 +1329,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * announced to the client rather than surprising it).
      */
     private boolean replayable() {
-        boolean describes = batch.stream().anyMatch(message -> message.type() == 'D');
+        boolean describes = batch().stream().anyMatch(message -> message.type() == 'D');
         long syncs = expected.stream().filter(e -> e.kind() == Expectation.Kind.SYNC).count();
         return batchReplayable && batchComplete && !batchAnswered && !batchReplayed && describes && syncs == 1
                 && expected.peekLast() != null && expected.peekLast().kind() == Expectation.Kind.SYNC;
@@ -1295,7 +1342,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean decideHeldError() {
         Frame error = heldError;
         heldError = null;
-        if (batchReplayable && batch.stream().anyMatch(message -> message.type() == 'D')) {
+        if (batchReplayable && batch().stream().anyMatch(message -> message.type() == 'D')) {
             error.release();
             return true;
         }
@@ -1318,8 +1365,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Sends the kept batch again; it is the same batch, so it is not run a third time. */
     private void replayBatch() {
-        List<Frame> again = new ArrayList<>(batch);
-        batch.clear();
+        List<Frame> again = new ArrayList<>(batch());
+        if (batch != null) {
+            // The frames are the replay's now, released as they are forwarded.
+            batch.clear();
+        }
         batchBytes = 0;
         batchComplete = false;
         batchReplayed = true;
@@ -1387,7 +1437,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         running = null;
-        if (cancelsInFlight.get() > 0) {
+        if (cancelsInFlight > 0) {
             running = current;
             return;
         }
