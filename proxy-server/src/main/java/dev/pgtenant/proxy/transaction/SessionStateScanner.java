@@ -1,6 +1,8 @@
 package dev.pgtenant.proxy.transaction;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -34,9 +36,9 @@ public final class SessionStateScanner {
      * those is left out of the word list (as an empty placeholder, keeping positions), which spares
      * a string per word of ordinary queries.
      */
-    private static final String[] WORDS_ANYWHERE = java.util.stream.Stream.concat(SESSION_LOCK_FUNCTIONS.stream(),
+    private static final String[][] WORDS_ANYWHERE = byLength(java.util.stream.Stream.concat(SESSION_LOCK_FUNCTIONS.stream(),
             java.util.stream.Stream.of("set_config", "pg_temp", "into", "temp", "temporary", "with", "hold", "zone"))
-            .toArray(String[]::new);
+            .toArray(String[]::new));
 
     /** Leading words of a statement kept whatever they are: enough for CREATE OR REPLACE TEMP and SET SESSION x. */
     private static final int LEADING_WORDS = 4;
@@ -47,8 +49,19 @@ public final class SessionStateScanner {
      * other word keeps only the words of {@link #WORDS_ANYWHERE}: SELECT and DML, nearly every
      * statement, then cost no string per word.
      */
-    private static final String[] LEADING_KEYWORDS = {"prepare", "listen", "unlisten", "discard", "deallocate", "load",
-            "declare", "create", "set", "reset"};
+    private static final String[][] LEADING_KEYWORDS = byLength("prepare", "listen", "unlisten", "discard", "deallocate",
+            "load", "declare", "create", "set", "reset");
+
+    /** The words indexed by their length, so a word is compared only with those as long as it. */
+    private static String[][] byLength(String... words) {
+        int longest = Arrays.stream(words).mapToInt(String::length).max().orElse(0);
+        String[][] table = new String[longest + 1][];
+        for (int length = 0; length <= longest; length++) {
+            int size = length;
+            table[length] = Arrays.stream(words).filter(word -> word.length() == size).toArray(String[]::new);
+        }
+        return table;
+    }
 
     private static Set<String> caseInsensitive(Set<String> words) {
         Set<String> set = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
@@ -169,70 +182,154 @@ public final class SessionStateScanner {
      * a statement's leading words, and all of them in a statement not led by {@link #LEADING_KEYWORDS}.
      */
     static List<List<String>> statements(String sql) {
-        List<List<String>> statements = new ArrayList<>();
-        List<String> words = new ArrayList<>();
-        int i = 0;
-        int n = sql.length();
-        while (i < n) {
-            char c = sql.charAt(i);
+        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
+        return statements(bytes, 0, bytes.length);
+    }
+
+    /**
+     * The same for the UTF-8 text in {@code sql[from, to)}, as a Query or Parse carries it, so that
+     * no string is decoded for it. Keywords are ASCII; every byte of a multi-byte character counts as
+     * a letter, as in PostgreSQL's identifiers.
+     */
+    static List<List<String>> statements(byte[] sql, int from, int to) {
+        return lex(sql, from, to, true);
+    }
+
+    /**
+     * What the relay checks every Query and Parse with: {@link #statements} when any statement has a
+     * word that a check looks at, and otherwise no statements at all. Nearly every statement is of the
+     * second kind, and that is found in one pass that allocates nothing.
+     */
+    static List<List<String>> statementsToCheck(byte[] sql, int from, int to) {
+        List<List<String>> none = lex(sql, from, to, false);
+        return none != null ? none : lex(sql, from, to, true);
+    }
+
+    /**
+     * The lexer. {@code collect}: returns the statements and their words. Otherwise returns an empty
+     * list when no word would be kept, and null as soon as one would.
+     */
+    private static List<List<String>> lex(byte[] sql, int from, int to, boolean collect) {
+        List<List<String>> statements = collect ? new ArrayList<>(1) : null;
+        List<String> words = collect ? new ArrayList<>() : null;
+        boolean firstWord = true;
+        int i = from;
+        while (i < to) {
+            byte c = sql[i];
             if (c == ';') {
-                statements.add(words);
-                words = new ArrayList<>();
+                if (collect) {
+                    statements.add(words);
+                    words = new ArrayList<>();
+                }
+                firstWord = true;
                 i++;
-            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-                while (i < n && sql.charAt(i) != '\n') {
+            } else if (c == '-' && i + 1 < to && sql[i + 1] == '-') {
+                while (i < to && sql[i] != '\n') {
                     i++;
                 }
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                i = skipBlockComment(sql, i);
+            } else if (c == '/' && i + 1 < to && sql[i + 1] == '*') {
+                i = skipBlockComment(sql, i, to);
             } else if (c == '\'') {
-                boolean escapes = i > 0 && (sql.charAt(i - 1) == 'e' || sql.charAt(i - 1) == 'E')
-                        && (i < 2 || !Character.isLetterOrDigit(sql.charAt(i - 2)));
-                i = skipString(sql, i, escapes);
+                boolean escapes = i > from && (sql[i - 1] == 'e' || sql[i - 1] == 'E')
+                        && (i - 2 < from || !isLetterOrDigit(sql[i - 2]));
+                i = skipString(sql, i, to, escapes);
             } else if (c == '"') {
-                int end = sql.indexOf('"', i + 1);
-                while (end >= 0 && end + 1 < n && sql.charAt(end + 1) == '"') {
-                    end = sql.indexOf('"', end + 2);
+                int end = indexOf(sql, (byte) '"', i + 1, to);
+                while (end >= 0 && end + 1 < to && sql[end + 1] == '"') {
+                    end = indexOf(sql, (byte) '"', end + 2, to);
                 }
-                int stop = end < 0 ? n : end + 1;
-                words.add(sql.substring(i, stop).toLowerCase(Locale.ROOT));
+                int stop = end < 0 ? to : end + 1;
+                if (collect) {
+                    words.add(lowerCase(sql, i, stop));
+                } else if (firstWord) {
+                    // A quoted first word keeps the statement's next words: only the full scan has those.
+                    return null;
+                }
+                firstWord = false;
                 i = stop;
-            } else if (c == '$' && (i == 0 || !Character.isLetterOrDigit(sql.charAt(i - 1)))) {
-                i = skipDollarQuote(sql, i);
-            } else if (Character.isLetter(c) || c == '_') {
+            } else if (c == '$' && (i == from || !isLetterOrDigit(sql[i - 1]))) {
+                i = skipDollarQuote(sql, i, to);
+            } else if (isLetter(c) || c == '_') {
                 int start = i;
-                while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '$')) {
+                while (i < to && (isLetterOrDigit(sql[i]) || sql[i] == '_' || sql[i] == '$')) {
                     i++;
                 }
-                boolean kept = words.isEmpty() ? isOneOf(LEADING_KEYWORDS, sql, start, i)
-                        : words.size() < LEADING_WORDS && !words.get(0).isEmpty();
-                words.add(kept || isOneOf(WORDS_ANYWHERE, sql, start, i) ? sql.substring(start, i).toLowerCase(Locale.ROOT) : "");
+                boolean kept = firstWord ? isOneOf(LEADING_KEYWORDS, sql, start, i)
+                        : collect && words.size() < LEADING_WORDS && !words.get(0).isEmpty();
+                boolean looked = kept || isOneOf(WORDS_ANYWHERE, sql, start, i);
+                if (collect) {
+                    words.add(looked ? lowerCase(sql, start, i) : "");
+                } else if (looked) {
+                    return null;
+                }
+                firstWord = false;
             } else {
                 i++;
             }
+        }
+        if (!collect) {
+            return List.of();
         }
         statements.add(words);
         return statements;
     }
 
-    private static boolean isOneOf(String[] words, String sql, int start, int end) {
+    /** An ASCII letter, or a byte of a multi-byte UTF-8 character (negative as a Java byte). */
+    private static boolean isLetter(byte b) {
+        return b < 0 || (b | 0x20) >= 'a' && (b | 0x20) <= 'z';
+    }
+
+    private static boolean isLetterOrDigit(byte b) {
+        return isLetter(b) || b >= '0' && b <= '9';
+    }
+
+    private static String lowerCase(byte[] sql, int start, int end) {
+        return new String(sql, start, end - start, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether {@code sql[start, end)} is one of {@code words} (lower-case ASCII, by length), in any case. */
+    private static boolean isOneOf(String[][] words, byte[] sql, int start, int end) {
         int length = end - start;
-        for (String word : words) {
-            if (word.length() == length && sql.regionMatches(true, start, word, 0, length)) {
+        if (length >= words.length) {
+            return false;
+        }
+        for (String word : words[length]) {
+            int j = 0;
+            while (j < length) {
+                byte b = sql[start + j];
+                if ((b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b) != word.charAt(j)) {
+                    break;
+                }
+                j++;
+            }
+            if (j == length) {
                 return true;
             }
         }
         return false;
     }
 
-    private static int skipBlockComment(String sql, int start) {
+    private static int indexOf(byte[] sql, byte wanted, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (sql[i] == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(byte[] sql, int at, int to, char first, char second) {
+        return at + 1 < to && sql[at] == first && sql[at + 1] == second;
+    }
+
+    private static int skipBlockComment(byte[] sql, int start, int to) {
         int depth = 0;
         int i = start;
-        while (i < sql.length()) {
-            if (sql.startsWith("/*", i)) {
+        while (i < to) {
+            if (startsWith(sql, i, to, '/', '*')) {
                 depth++;
                 i += 2;
-            } else if (sql.startsWith("*/", i)) {
+            } else if (startsWith(sql, i, to, '*', '/')) {
                 depth--;
                 i += 2;
                 if (depth == 0) {
@@ -245,14 +342,14 @@ public final class SessionStateScanner {
         return i;
     }
 
-    private static int skipString(String sql, int start, boolean backslashEscapes) {
+    private static int skipString(byte[] sql, int start, int to, boolean backslashEscapes) {
         int i = start + 1;
-        while (i < sql.length()) {
-            char c = sql.charAt(i);
+        while (i < to) {
+            byte c = sql[i];
             if (backslashEscapes && c == '\\') {
                 i += 2;
             } else if (c == '\'') {
-                if (i + 1 < sql.length() && sql.charAt(i + 1) == '\'') {
+                if (i + 1 < to && sql[i + 1] == '\'') {
                     i += 2;
                 } else {
                     return i + 1;
@@ -261,20 +358,24 @@ public final class SessionStateScanner {
                 i++;
             }
         }
-        return i;
+        return to;
     }
 
     /** Skips {@code $tag$...$tag$}; a lone {@code $1} parameter is a word-less token. */
-    private static int skipDollarQuote(String sql, int start) {
+    private static int skipDollarQuote(byte[] sql, int start, int to) {
         int tagEnd = start + 1;
-        while (tagEnd < sql.length() && (Character.isLetterOrDigit(sql.charAt(tagEnd)) || sql.charAt(tagEnd) == '_')) {
+        while (tagEnd < to && (isLetterOrDigit(sql[tagEnd]) || sql[tagEnd] == '_')) {
             tagEnd++;
         }
-        if (tagEnd >= sql.length() || sql.charAt(tagEnd) != '$' || Character.isDigit(sql.charAt(start + 1))) {
+        if (tagEnd >= to || sql[tagEnd] != '$' || sql[start + 1] >= '0' && sql[start + 1] <= '9') {
             return tagEnd;
         }
-        String tag = sql.substring(start, tagEnd + 1);
-        int end = sql.indexOf(tag, tagEnd + 1);
-        return end < 0 ? sql.length() : end + tag.length();
+        int tagLength = tagEnd + 1 - start;
+        for (int at = tagEnd + 1; at + tagLength <= to; at++) {
+            if (Arrays.equals(sql, at, at + tagLength, sql, start, tagEnd + 1)) {
+                return at + tagLength;
+            }
+        }
+        return to;
     }
 }

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * A prepared statement as a client defined it: the bytes of a Parse message after the statement
@@ -36,13 +37,17 @@ public final class StatementText {
         return backendName;
     }
 
-    /** The query text, for recognising statements that need a session. */
-    String query() {
+    /** The statements of the query text a session-state check must look at ({@link SessionStateScanner#statementsToCheck}). */
+    List<List<String>> statementsToCheck() {
+        return SessionStateScanner.statementsToCheck(definition, 0, queryEnd());
+    }
+
+    private int queryEnd() {
         int end = 0;
         while (end < definition.length && definition[end] != 0) {
             end++;
         }
-        return new String(definition, 0, end, StandardCharsets.UTF_8);
+        return end;
     }
 
     /**
@@ -50,10 +55,7 @@ public final class StatementText {
      * declared as text), so the client's Bind still fits it.
      */
     StatementText replacedBy(String sql) {
-        int end = 0;
-        while (end < definition.length && definition[end] != 0) {
-            end++;
-        }
+        int end = queryEnd();
         byte[] types = end + 1 < definition.length
                 ? Arrays.copyOfRange(definition, end + 1, definition.length) : new byte[] {0, 0};
         for (int at = 2; at + 4 <= types.length; at += 4) {

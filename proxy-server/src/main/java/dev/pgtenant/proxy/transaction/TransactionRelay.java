@@ -354,7 +354,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
             body.getBytes(nameEnd + 1, definition);
             StatementText text = new StatementText(definition);
-            Optional<String> refusal = checkSessionState(text.query());
+            Optional<String> refusal = checkSessionState(text.statementsToCheck());
             if (refusal.isPresent()) {
                 text = text.replacedBy(refusalStatement(refusal.get()));
             }
@@ -708,8 +708,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
             return;
         }
-        String sql = java.util.Objects.requireNonNullElse(readString(body, 0, StandardCharsets.UTF_8), "");
-        List<List<String>> scanned = SessionStateScanner.statements(sql);
+        List<List<String>> scanned = scanQuery(body);
         Optional<String> refusal = checkSessionState(scanned);
         forgetWhatTheQueryDiscards(scanned);
         awaitingReady++;
@@ -736,7 +735,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         StatementText text = new StatementText(definition);
         // Drivers parse the same unnamed statement for every execution: its verdict is remembered.
         List<List<String>> scanned = Arrays.equals(definition, lastHarmlessDefinition) ? List.of()
-                : SessionStateScanner.statements(text.query());
+                : text.statementsToCheck();
         Optional<String> refusal = checkSessionState(scanned);
         if (refusal.isPresent()) {
             text = text.replacedBy(refusalStatement(refusal.get()));
@@ -975,11 +974,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return true;
     }
 
-    /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
-    private Optional<String> checkSessionState(String sql) {
-        return pinnedBy != null ? Optional.empty() : checkSessionState(SessionStateScanner.statements(sql));
+    /** The statements of a Query's SQL a session-state check must look at; an unterminated one has none. */
+    private static List<List<String>> scanQuery(ByteBuf body) {
+        byte[] sql = new byte[Math.max(0, body.bytesBefore((byte) 0))];
+        body.getBytes(body.readerIndex(), sql);
+        return SessionStateScanner.statementsToCheck(sql, 0, sql.length);
     }
 
+    /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
     private Optional<String> checkSessionState(List<List<String>> scanned) {
         if (pinnedBy != null) {
             return Optional.empty();

@@ -32,6 +32,12 @@ class SessionStateScannerTest {
             "/* comment; */ SET work_mem TO 1 | SET work_mem"})
     void findsSessionState(String sql, String expected) {
         assertThat(SessionStateScanner.sessionState(sql)).contains(expected);
+        assertThat(SessionStateScanner.sessionState(toCheck(sql))).as("the relay's quick scan").contains(expected);
+    }
+
+    private static List<List<String>> toCheck(String sql) {
+        byte[] bytes = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return SessionStateScanner.statementsToCheck(bytes, 0, bytes.length);
     }
 
     @ParameterizedTest
@@ -55,6 +61,14 @@ class SessionStateScannerTest {
             "SELECT E'\\' ; PREPARE'"})
     void ignoresTransactionScopedOrQuotedText(String sql) {
         assertThat(SessionStateScanner.sessionState(sql.replace("\\n", "\n"))).isEmpty();
+        assertThat(SessionStateScanner.sessionState(toCheck(sql.replace("\\n", "\n")))).isEmpty();
+    }
+
+    @Test
+    void theQuickScanGivesNoStatementsForOrdinaryQueriesAndAllOfThemOtherwise() {
+        assertThat(toCheck("SELECT abalance FROM pgbench_accounts WHERE aid = 1; UPDATE t SET x = 'LISTEN y'")).isEmpty();
+        assertThat(toCheck("SELECT 1; discard ALL")).containsExactly(List.of(""), List.of("discard", "all"));
+        assertThat(toCheck("\"set\" x; select 1")).isEqualTo(SessionStateScanner.statements("\"set\" x; select 1"));
     }
 
     @Test
@@ -64,5 +78,62 @@ class SessionStateScannerTest {
                         + "select * into temp t from u; discard ALL"))
                 .containsExactly(List.of("", "", "", "", "", ""), List.of("set", "search_path", "to", "x", ""),
                         List.of("", "into", "temp", "", "", ""), List.of("discard", "all"));
+    }
+
+    @Test
+    void scansUtf8BytesWithCharactersOfSeveralBytes() {
+        byte[] sql = "SELECT 'ñ; LISTEN x', größe FROM t; Listen \"Kanäle\"; SET straße = 1"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(SessionStateScanner.statements(sql, 0, sql.length)).containsExactly(
+                List.of("", "", "", ""), List.of("listen", "\"kanäle\""), List.of("set", "straße"));
+        assertThat(SessionStateScanner.sessionState(new String(sql, java.nio.charset.StandardCharsets.UTF_8)))
+                .contains("LISTEN");
+    }
+
+    @Test
+    void scansOnlyTheGivenRange() {
+        byte[] sql = "LISTEN a\0SET work_mem = 1\0".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int second = "LISTEN a".length() + 1;
+        assertThat(SessionStateScanner.statements(sql, second, sql.length - 1))
+                .containsExactly(List.of("set", "work_mem"));
+        assertThat(SessionStateScanner.statements(sql, 0, second - 1)).containsExactly(List.of("listen", "a"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT 'open", "SELECT E'ends in a backslash\\", "SELECT $tag$ open", "SELECT $",
+            "/* open /* nested */", "SELECT \"open", "-- open", "SET", "\u00c3", "'", "$a", "e'"})
+    void unterminatedTextEndsTheScanWithoutFailing(String sql) {
+        byte[] bytes = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(SessionStateScanner.statements(bytes, 0, bytes.length)).isNotEmpty();
+        assertThat(SessionStateScanner.statements(sql)).isNotEmpty();
+    }
+
+    @Test
+    void anyBytesAtAllScanWithoutFailingAndBothScansAgree() {
+        byte[] alphabet = "'\"$-/*;\\eE_a1 \n\0xX".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        String[] words = {"listen ", "SET ", "into temp ", "pg_advisory_lock", "discard all", "declare c cursor with hold "};
+        java.util.Random random = new java.util.Random(20261127);
+        for (int round = 0; round < 5_000; round++) {
+            byte[] sql = new byte[random.nextInt(40)];
+            for (int i = 0; i < sql.length; i++) {
+                sql[i] = random.nextInt(4) == 0 ? (byte) random.nextInt(256) : alphabet[random.nextInt(alphabet.length)];
+            }
+            if (random.nextBoolean()) {
+                // Words the checks look for, placed anywhere: inside literals and comments or not.
+                byte[] word = words[random.nextInt(words.length)].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] longer = java.util.Arrays.copyOf(sql, sql.length + word.length);
+                int at = random.nextInt(sql.length + 1);
+                System.arraycopy(sql, at, longer, at + word.length, sql.length - at);
+                System.arraycopy(word, 0, longer, at, word.length);
+                sql = longer;
+            }
+            int from = sql.length == 0 ? 0 : random.nextInt(sql.length);
+            int to = from + (sql.length == from ? 0 : random.nextInt(sql.length - from + 1));
+            List<List<String>> all = SessionStateScanner.statements(sql, from, to);
+            List<List<String>> toCheck = SessionStateScanner.statementsToCheck(sql, from, to);
+            assertThat(all).as("bytes %s", java.util.Arrays.toString(sql)).isNotEmpty();
+            assertThat(toCheck).as("bytes %s", java.util.Arrays.toString(sql)).isIn(List.of(), all);
+            assertThat(SessionStateScanner.sessionState(toCheck)).isEqualTo(SessionStateScanner.sessionState(all));
+        }
     }
 }
