@@ -213,7 +213,7 @@ public final class Compare {
         activeClients(target, ACTIVE_ALONE);
         boolean jvm = target.name().equals(Target.PGTENANT);
         long liveBefore = jvm ? ProcessStats.liveHeapBytes(pid) : 0;
-        long committedBefore = jvm ? ProcessStats.committedHeapBytes(pid) : 0;
+        long outsideHeapBefore = jvm ? ProcessStats.residentOutsideHeapBytes(pid) : 0;
         long before = ProcessStats.residentBytes(pid);
         List<WireClient> idle = new ArrayList<>();
         try {
@@ -225,9 +225,9 @@ public final class Compare {
             if (jvm) {
                 // A JVM's heap grows by what the garbage of the logins needed, which says nothing about
                 // an idle client: count the live objects the clients hold, and the RSS growth outside the heap.
-                long committedGrowth = ProcessStats.committedHeapBytes(pid) - committedBefore;
                 long liveGrowth = ProcessStats.liveHeapBytes(pid) - liveBefore;
-                perClient = (Math.max(0, liveGrowth) + Math.max(0, after - before - committedGrowth)) / idle.size();
+                long outsideHeapGrowth = ProcessStats.residentOutsideHeapBytes(pid) - outsideHeapBefore;
+                perClient = (Math.max(0, liveGrowth) + Math.max(0, outsideHeapGrowth)) / idle.size();
             } else {
                 perClient = (after - before) / idle.size();
             }

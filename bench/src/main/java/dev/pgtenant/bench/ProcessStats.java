@@ -42,18 +42,49 @@ final class ProcessStats {
         return histogramTotalBytes(jcmd(pid, "GC.class_histogram"));
     }
 
-    /** Bytes of heap a JVM has committed: resident once used, whether live objects or garbage fill it. */
-    static long committedHeapBytes(long pid) throws IOException, InterruptedException {
-        return heapInfoTotalBytes(jcmd(pid, "GC.heap_info"));
+    /**
+     * Resident bytes of a JVM outside its Java heap (code, metaspace, collector structures, thread
+     * stacks, direct buffers): VmRSS less the resident pages of the heap's address range. The
+     * committed heap says nothing here: when the collector gives heap back it may be pages that were
+     * never resident, which would make a growth of RSS minus committed heap count what never was.
+     */
+    static long residentOutsideHeapBytes(long pid) throws IOException, InterruptedException {
+        long[] heap = heapRange(jcmd(pid, "GC.heap_info"));
+        return residentOutside(Files.readString(Path.of("/proc", Long.toString(pid), "smaps")), heap[0], heap[1]);
     }
 
-    /** The committed total of {@code GC.heap_info}: {@code garbage-first heap   total 81920K, used 22747K ...}. */
-    static long heapInfoTotalBytes(String heapInfo) {
-        java.util.regex.Matcher total = java.util.regex.Pattern.compile("heap\\s+total (\\d+)K").matcher(heapInfo);
-        if (!total.find()) {
-            throw new IllegalStateException("no heap total in GC.heap_info");
+    /** The lowest and highest address of the heap ranges {@code [0x..., 0x...)} in {@code GC.heap_info}. */
+    static long[] heapRange(String heapInfo) {
+        java.util.regex.Matcher range = java.util.regex.Pattern.compile("\\[(0x[0-9a-f]+),(?: 0x[0-9a-f]+,)? (0x[0-9a-f]+)\\)")
+                .matcher(heapInfo);
+        long low = Long.MAX_VALUE;
+        long high = 0;
+        while (range.find()) {
+            low = Math.min(low, Long.parseUnsignedLong(range.group(1).substring(2), 16));
+            high = Math.max(high, Long.parseUnsignedLong(range.group(2).substring(2), 16));
         }
-        return Long.parseLong(total.group(1)) * 1024;
+        if (high == 0) {
+            throw new IllegalStateException("no heap address range in GC.heap_info");
+        }
+        return new long[] {low, high};
+    }
+
+    /** The Rss of every mapping in {@code smaps} that does not lie within {@code [low, high)}. */
+    static long residentOutside(String smaps, long low, long high) {
+        long total = 0;
+        boolean inHeap = false;
+        for (String line : smaps.split("\n")) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash > 0 && space > dash && line.substring(0, dash).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                inHeap = start >= low && end <= high;
+            } else if (line.startsWith("Rss:") && !inHeap) {
+                total += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return total;
     }
 
     private static String jcmd(long pid, String command) throws IOException, InterruptedException {

@@ -22,18 +22,38 @@ class ProcessStatsTest {
     }
 
     @Test
-    void readsTheCommittedHeapOfHeapInfo() {
-        assertThat(ProcessStats.heapInfoTotalBytes("""
+    void readsTheHeapRangeOfHeapInfo() {
+        assertThat(ProcessStats.heapRange("""
                 17605:
                  garbage-first heap   total 81920K, used 22747K [0x0000000687400000, 0x0000000800000000)
                   region size 4096K, 2 young (8192K), 0 survivors (0K)
-                """)).isEqualTo(81920L * 1024);
+                """)).containsExactly(0x687400000L, 0x800000000L);
+        assertThat(ProcessStats.heapRange("""
+                 def new generation   total 4928K, used 1309K [0x00000000e0a00000, 0x00000000e0f50000, 0x00000000eb4a0000)
+                 tenured generation   total 10944K, used 0K [0x00000000eb4a0000, 0x00000000ebf50000, 0x0000000100000000)
+                """)).as("the serial collector's generations").containsExactly(0xe0a00000L, 0x100000000L);
+        assertThatThrownBy(() -> ProcessStats.heapRange("12345:\nno heap here")).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
-    void theCommittedHeapOfARunningJvmHoldsItsLiveObjects() throws Exception {
+    void countsTheResidentPagesOfMappingsOutsideTheHeap() {
+        String smaps = """
+                00400000-00401000 r-xp 00000000 08:01 123 /usr/bin/java
+                Size:                  4 kB
+                Rss:                   4 kB
+                687400000-687800000 rw-p 00000000 00:00 0
+                Size:               4096 kB
+                Rss:                1024 kB
+                7f0000000000-7f0000100000 rw-p 00000000 00:00 0
+                Rss:                  16 kB
+                """;
+        assertThat(ProcessStats.residentOutside(smaps, 0x687400000L, 0x800000000L)).isEqualTo(20 * 1024);
+    }
+
+    @Test
+    void aRunningJvmHasResidentMemoryBesideItsHeap() throws Exception {
         long pid = ProcessHandle.current().pid();
-        assertThat(ProcessStats.committedHeapBytes(pid)).isGreaterThanOrEqualTo(ProcessStats.liveHeapBytes(pid));
+        assertThat(ProcessStats.residentOutsideHeapBytes(pid)).isPositive().isLessThan(ProcessStats.residentBytes(pid));
     }
 
     @Test
