@@ -340,12 +340,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         PoolMode configured = context.config().pool().poolMode();
         if (decision instanceof RoutingDecision.ToOrganization to) {
             Organization org = to.organization();
-            destination = "organization " + org.id();
+            // Interned: one copy for all the sessions of an organization, of which there are many idle ones.
+            destination = ("organization " + org.id()).intern();
             pool = context.pools().pool(context.target(org.backend()));
             configured = org.poolMode() != null ? org.poolMode() : configured;
         } else {
             RoutingDecision.ToSharedDatabase to = (RoutingDecision.ToSharedDatabase) decision;
-            destination = "shared database " + to.database().name();
+            destination = ("shared database " + to.database().name()).intern();
             pool = context.pools().pool(context.target(to.database().backend()));
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
