@@ -974,9 +974,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return true;
     }
 
-    /** The statements of a Query's SQL a session-state check must look at; an unterminated one has none. */
+    /**
+     * The statements of a Query's SQL a session-state check must look at; an unterminated one has
+     * none. A valid Query's string ends with the message, so no search for its end: one with a NUL
+     * inside is scanned whole, and PostgreSQL refuses it anyway ("invalid string in message").
+     */
     private static List<List<String>> scanQuery(ByteBuf body) {
-        byte[] sql = new byte[Math.max(0, body.bytesBefore((byte) 0))];
+        int last = body.readableBytes() - 1;
+        int length = last >= 0 && body.getByte(body.readerIndex() + last) == 0 ? last : 0;
+        byte[] sql = new byte[length];
         body.getBytes(body.readerIndex(), sql);
         return SessionStateScanner.statementsToCheck(sql, 0, sql.length);
     }
