@@ -126,11 +126,23 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return settledStartup == startup && settledReported == reported && settledAtChange == parameterChanges;
     }
 
-    /** The connection has been found or made to have these settings, as {@link #settledFor} will check. */
-    public void settle(Map<String, String> startup, Map<String, String> reported) {
+    /**
+     * How many ParameterStatus messages the connection has had since login. Read it before comparing
+     * or applying settings and pass it to {@link #settle}: one that arrives meanwhile, on the
+     * connection's own event loop, then still counts as a change.
+     */
+    public int parameterChanges() {
+        return parameterChanges;
+    }
+
+    /**
+     * The connection has been found or made to have these settings, as of {@code changesSeen}
+     * ({@link #parameterChanges}); {@link #settledFor} checks against it.
+     */
+    public void settle(Map<String, String> startup, Map<String, String> reported, int changesSeen) {
         settledStartup = startup;
         settledReported = reported;
-        settledAtChange = parameterChanges;
+        settledAtChange = changesSeen;
     }
 
     /** The statements prepared on this connection by transaction-mode sessions. */

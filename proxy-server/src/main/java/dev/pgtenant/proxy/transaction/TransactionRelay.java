@@ -469,9 +469,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             attach(connection);
             return;
         }
+        // Counted before looking, so that a change arriving meanwhile leaves the backend unsettled.
+        int changesSeen = connection.parameterChanges();
         String sql = settingsSql(connection);
         if (sql == null) {
-            connection.settle(startupSettings, reported);
+            connection.settle(startupSettings, reported, changesSeen);
             attach(connection);
             return;
         }
@@ -490,7 +492,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                         return;
                     }
                     connection.replaceAppliedSettings(startupSettings);
-                    connection.settle(startupSettings, reported);
+                    // The query's own ParameterStatus replies count as changes: the next user compares once more.
+                    connection.settle(startupSettings, reported, changesSeen);
                     if (closed) {
                         pool.release(connection);
                     } else {
