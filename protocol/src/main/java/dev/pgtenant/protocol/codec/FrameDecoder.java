@@ -3,6 +3,7 @@ package dev.pgtenant.protocol.codec;
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -16,6 +17,12 @@ import java.util.List;
  * <p>{@link #mergingRuns} makes a decoder give consecutive DataRow or CopyData messages from the
  * server, already in memory, as one frame: a relay forwards them without looking inside, and a
  * large result then costs one frame per read instead of one per row.
+ *
+ * <p>Bytes are gathered by {@link #cumulate}, not by Netty's merging cumulator. That one grows the
+ * buffer in place whenever the decoder alone holds it, keeping the bytes already decoded in front;
+ * since frames are slices that a slow reader keeps alive past the end of each read, those bytes were
+ * never discarded, and a 100 MB result grew one buffer past the allocator's pooled sizes, every read
+ * then reallocating megabytes of freshly zeroed memory (docs/benchmarks.md, "Large results").
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
@@ -42,6 +49,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.direction = direction;
         this.maxMessageSize = maxMessageSize;
         this.mergeRuns = mergeRuns;
+        setCumulator(this::cumulate);
     }
 
     /** A decoder of a server's messages that gives runs of DataRow or CopyData as one {@link Frame}. */
@@ -88,6 +96,46 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             count++;
         }
         out.add(new Frame(type, in.readRetainedSlice(runLength), count));
+    }
+
+    /**
+     * Appends {@code in} where it fits in the buffer's spare room; otherwise moves the bytes not yet
+     * decoded, with {@code in}, to a new buffer sized for them and for the whole of the message under
+     * way. A decoded prefix is never copied, and a large message is gathered in one buffer.
+     */
+    private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+        if (!cumulation.isReadable() && in.isContiguous()) {
+            cumulation.release();
+            return in;
+        }
+        try {
+            int incoming = in.readableBytes();
+            if (incoming <= cumulation.maxFastWritableBytes() && !cumulation.isReadOnly()) {
+                cumulation.writeBytes(in, in.readerIndex(), incoming);
+                return cumulation;
+            }
+            int pending = cumulation.readableBytes();
+            ByteBuf grown = alloc.buffer(Math.max(pending + incoming, messageUnderWay(cumulation)));
+            try {
+                grown.writeBytes(cumulation, cumulation.readerIndex(), pending).writeBytes(in, in.readerIndex(), incoming);
+            } catch (RuntimeException e) {
+                grown.release();
+                throw e;
+            }
+            cumulation.release();
+            return grown;
+        } finally {
+            in.release();
+        }
+    }
+
+    /** The length of the message whose start is pending, when its header is in and within the limit. */
+    private int messageUnderWay(ByteBuf pending) {
+        if (pending.readableBytes() < Frame.HEADER_LENGTH) {
+            return 0;
+        }
+        int length = pending.getInt(pending.readerIndex() + 1);
+        return length >= 4 && length <= maxMessageSize - 1 ? length + 1 : 0;
     }
 
     private void checkHeader(byte type, int length) {

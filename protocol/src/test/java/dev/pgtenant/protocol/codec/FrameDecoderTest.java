@@ -8,9 +8,12 @@ import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.testkit.BufferLeaks;
 import dev.pgtenant.testkit.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,7 +117,7 @@ class FrameDecoderTest {
 
     @Test
     void truncatedFrameProducesNothingAndIsReleased() {
-        byte[] truncated = java.util.Arrays.copyOf(message('C', "SELECT 1"), 7);
+        byte[] truncated = Arrays.copyOf(message('C', "SELECT 1"), 7);
         Decoding.Result result = backend(truncated, 1);
         assertThat(result.outputs()).isEmpty();
         assertThat(result.error()).isNull();
@@ -229,6 +232,53 @@ class FrameDecoderTest {
             run.release();
         }
         tracking.assertAllReleased();
+    }
+
+    /**
+     * A relay holds each read's frames until its flush, past the end of the read, and lets them go
+     * before the next. Netty's merging cumulator then grew its buffer by every read, keeping all the
+     * bytes decoded before: here to 2 MB of live memory, for 8 KB in flight.
+     */
+    @Test
+    void framesHeldUntilTheNextReadDoNotGrowTheBuffer() {
+        byte[] row = message('D', (short) 1, 990, new byte[990]);
+        byte[] rows = concat(Collections.nCopies(1600, row).toArray(byte[][]::new));
+        TrackingAllocator tracking = new TrackingAllocator();
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAllocator(tracking.allocator());
+        channel.pipeline().addLast(FrameDecoder.mergingRuns(4096));
+        ByteArrayOutputStream relayed = new ByteArrayOutputStream();
+        long mostLive = 0;
+        try {
+            for (int offset = 0; offset < rows.length; offset += 8192) {
+                ByteBuf chunk = tracking.allocator().buffer();
+                chunk.writeBytes(rows, offset, Math.min(8192, rows.length - offset));
+                channel.writeInbound(chunk);
+                mostLive = Math.max(mostLive, tracking.outstandingBytes());
+                for (Frame frame = channel.readInbound(); frame != null; frame = channel.readInbound()) {
+                    relayed.writeBytes(ByteBufUtil.getBytes(frame.content()));
+                    frame.release();
+                }
+            }
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        assertThat(relayed.toByteArray()).isEqualTo(rows);
+        assertThat(mostLive).isLessThan(4 * 8192);
+        tracking.assertAllReleased();
+    }
+
+    @Test
+    void aLargeMessageInSmallPiecesIsGatheredWhole() {
+        byte[] large = concat(message('D', (short) 1, 300_000, new byte[300_000]), message('Z', 'I'));
+        for (int i = 11; i < large.length - 6; i += 7) {
+            large[i] = (byte) i;
+        }
+        Decoding.Result result = Decoding.run(() -> FrameDecoder.mergingRuns(1 << 20), large, 1000);
+        assertThat(result.error()).isNull();
+        assertThat(result.outputs()).hasSize(2);
+        assertThat(((Decoding.FrameBytes) result.outputs().get(0)).bytes())
+                .isEqualTo(Arrays.copyOf(large, large.length - 6));
     }
 
     private static Decoding.Result backend(byte[] input, int chunkSize) {
