@@ -24,7 +24,7 @@ import java.util.List;
  * never discarded, and a 100 MB result grew one buffer past the allocator's pooled sizes, every read
  * then reallocating megabytes of freshly zeroed memory (docs/benchmarks.md, "Large results").
  */
-public final class FrameDecoder extends ByteToMessageDecoder {
+public final class FrameDecoder extends ByteToMessageDecoder implements ByteToMessageDecoder.Cumulator {
 
     /** PostgreSQL's own limit for most messages is 1 GB; a proxy can afford far less by default. */
     public static final int DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
@@ -49,7 +49,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.direction = direction;
         this.maxMessageSize = maxMessageSize;
         this.mergeRuns = mergeRuns;
-        setCumulator(this::cumulate);
+        setCumulator(this);
     }
 
     /** A decoder of a server's messages that gives runs of DataRow or CopyData as one {@link Frame}. */
@@ -101,9 +101,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /**
      * Appends {@code in} where it fits in the buffer's spare room; otherwise moves the bytes not yet
      * decoded, with {@code in}, to a new buffer sized for them and for the whole of the message under
-     * way. A decoded prefix is never copied, and a large message is gathered in one buffer.
+     * way. A decoded prefix is never copied, and a large message is gathered in one buffer. (The
+     * decoder is its own cumulator, which spares an object per connection.)
      */
-    private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+    @Override
+    public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
         if (!cumulation.isReadable() && in.isContiguous()) {
             cumulation.release();
             return in;

@@ -266,6 +266,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         parameters = SessionParameters.from(message);
         User user = knownUserWithHome(context.registry(), userName);
+        if (user != null) {
+            // The registry's copy, shared by all of the user's sessions, rather than one per session.
+            userName = user.name();
+        }
         scram = user != null ? ScramServerExchange.forVerifier(user.verifier())
                 : ScramServerExchange.forUnknownUser(userName, context.unknownUserSecret());
         state = State.AUTHENTICATING;

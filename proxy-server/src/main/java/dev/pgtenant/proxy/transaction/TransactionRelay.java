@@ -77,13 +77,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * Shared with the sessions that have the same values (see SharedSettings).
      */
     private Map<String, String> reported = Map.of();
-    private final Map<String, StatementText> statements = new HashMap<>();
+    /** The client's named statements; an immutable empty map until the first, as most sessions prepare none. */
+    private Map<String, StatementText> statements = Map.of();
     /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
     private byte[] lastHarmlessDefinition;
-    private final ArrayDeque<Expectation> expected = new ArrayDeque<>(2);
-    private final ArrayDeque<Frame> waiting = new ArrayDeque<>(2);
+    /** Replies due from the backend, in order; made by the first transaction (see NotYetMade). */
+    private ArrayDeque<Expectation> expected = NotYetMade.instance();
+    /** Client messages held until a backend is attached; made by the first transaction. */
+    private ArrayDeque<Frame> waiting = NotYetMade.instance();
     /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
     private volatile int cancelsInFlight;
     private BackendConnection backend;
@@ -177,7 +180,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void hold(Frame frame) {
         waitingBytes += frame.content().readableBytes();
-        waiting.add(frame);
+        held().add(frame);
         if (waitingBytes > MAX_WAITING_BYTES) {
             session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
                     + " bytes while waiting for a backend connection");
@@ -233,7 +236,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
         }
         // Not the batch shape the proxy answers: send it to a backend as it is.
-        waiting.addAll(listenBatch);
+        held().addAll(listenBatch);
         listenBatch = List.of();
         hold(frame);
         acquire();
@@ -358,7 +361,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (refusal.isPresent()) {
                 text = text.replacedBy(refusalStatement(refusal.get()));
             }
-            statements.put(name, text);
+            remember(name, text);
             counters.deferredPrepares.increment();
             parse.release();
             writeToClient(new ParseComplete());
@@ -770,7 +773,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "this session has " + maxClientStatements
                     + " prepared statements, the most pgtenant keeps for one client; close some first");
         }
-        statements.put(name, text);
+        remember(name, text);
         if (backend.statements().contains(text.backendName()) && clientStatus != TransactionStatus.FAILED_TRANSACTION) {
             counters.cacheHits.increment();
             expect(new Expectation(Expectation.Kind.ANSWER_PARSE_COMPLETE, name, text));
@@ -875,7 +878,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         frame.release();
-        StatementText removed = statements.remove(name);
+        StatementText removed = forget(name);
         expect(new Expectation(Expectation.Kind.ANSWER_CLOSE_COMPLETE, name, removed));
     }
 
@@ -917,6 +920,23 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
      * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
      */
+    private void remember(String name, StatementText text) {
+        if (!(statements instanceof HashMap)) {
+            statements = new HashMap<>();
+        }
+        statements.put(name, text);
+    }
+
+    private StatementText forget(String name) {
+        return statements.isEmpty() ? null : statements.remove(name);
+    }
+
+    private void forgetAllStatements() {
+        if (!statements.isEmpty()) {
+            statements.clear();
+        }
+    }
+
     private boolean deallocatesProtocolStatement(ByteBuf query) {
         if (!startsWithWord(query, query.readerIndex(), "deallocate")) {
             return false;
@@ -931,10 +951,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (pinnedBy != null) {
                 return false;
             }
-            statements.clear();
+            forgetAllStatements();
             return true;
         }
-        return statements.remove(target) != null;
+        return forget(target) != null;
     }
 
     /**
@@ -954,7 +974,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     && (statement.get(0).equals("discard") || statement.get(0).equals("deallocate"))) {
                 backend.statements().clear();
                 if (statement.get(0).equals("discard")) {
-                    statements.clear();
+                    forgetAllStatements();
                     backend.replaceAppliedSettings(Map.of());
                 }
                 discards = true;
@@ -1023,7 +1043,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private final class Attachment implements BackendUser {
         private final BackendConnection connection;
-        private List<Frame> batch = new ArrayList<>();
+        /** Frames read on another loop, handed over at the read's end; made only on such a read. */
+        private List<Frame> batch;
 
         Attachment(BackendConnection connection) {
             this.connection = connection;
@@ -1034,6 +1055,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (session.executor().inEventLoop()) {
                 handleBackend(this, frame);
             } else {
+                if (batch == null) {
+                    batch = new ArrayList<>();
+                }
                 batch.add(frame);
             }
         }
@@ -1045,8 +1069,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 return;
             }
             List<Frame> done = batch;
-            batch = new ArrayList<>();
-            if (!done.isEmpty()) {
+            batch = null;
+            if (done != null) {
                 session.executor().execute(() -> {
                     done.forEach(frame -> handleBackend(this, frame));
                     afterBackendBatch();
@@ -1065,8 +1089,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
         @Override
         public void backendClosed(String reason) {
-            List<Frame> done = batch;
-            batch = new ArrayList<>();
+            List<Frame> done = batch == null ? List.of() : batch;
+            batch = null;
             session.executor().execute(() -> {
                 done.forEach(frame -> handleBackend(this, frame));
                 if (attachment != this) {
@@ -1248,7 +1272,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private void undo(Expectation skipped) {
         switch (skipped.kind()) {
             case CLIENT_PARSE, ANSWER_PARSE_COMPLETE -> {
-                statements.remove(skipped.clientName());
+                forget(skipped.clientName());
                 if (skipped.kind() == Expectation.Kind.CLIENT_PARSE) {
                     backend.statements().remove(skipped.text().backendName());
                 }
@@ -1268,7 +1292,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             case QUERY -> awaitingReady--;
             case ANSWER_CLOSE_COMPLETE -> {
                 if (skipped.text() != null) {
-                    statements.put(skipped.clientName(), skipped.text());
+                    remember(skipped.clientName(), skipped.text());
                 }
             }
             case ANSWER_DEALLOCATE -> awaitingReady--;
@@ -1370,7 +1394,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             undo(skipped.get(i));
         }
         expected.poll();
-        expected.addFirst(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
+        expectations().addFirst(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
         replayBatch();
     }
 
@@ -1401,12 +1425,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         copyIn = true;
         List<Expectation> rest = new ArrayList<>(expected);
         expected.clear();
-        expected.add(rest.get(0));
+        expectations().add(rest.get(0));
         for (Expectation later : rest.subList(1, rest.size())) {
             if (later.kind() == Expectation.Kind.SYNC) {
                 awaitingReady--;
             } else {
-                expected.add(later);
+                expectations().add(later);
             }
         }
     }
@@ -1432,8 +1456,51 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    private ArrayDeque<Expectation> expectations() {
+        if (expected instanceof NotYetMade) {
+            expected = new ArrayDeque<>(2);
+        }
+        return expected;
+    }
+
+    private ArrayDeque<Frame> held() {
+        if (waiting instanceof NotYetMade) {
+            waiting = new ArrayDeque<>(2);
+        }
+        return waiting;
+    }
+
+    /**
+     * The empty queue a session has until it first needs one: a client that logs in and stays idle
+     * then costs two objects less. Reading it sees an empty queue; inserting fails loudly, so a
+     * forgotten {@link #expectations()} or {@link #held()} can never put one session's entries where
+     * every session would see them.
+     */
+    private static final class NotYetMade<E> extends ArrayDeque<E> {
+        private static final NotYetMade<Object> INSTANCE = new NotYetMade<>();
+
+        private NotYetMade() {
+            super(1);
+        }
+
+        @SuppressWarnings("unchecked")
+        static <E> ArrayDeque<E> instance() {
+            return (ArrayDeque<E>) INSTANCE;
+        }
+
+        @Override
+        public void addFirst(E element) {
+            throw new IllegalStateException("a queue not made yet was written to");
+        }
+
+        @Override
+        public void addLast(E element) {
+            throw new IllegalStateException("a queue not made yet was written to");
+        }
+    }
+
     private void expect(Expectation expectation) {
-        expected.add(expectation);
+        expectations().add(expectation);
         if (expected.size() == 1 && expectation.kind().answeredByProxy()) {
             answerWhatTheProxyCan();
             session.channel().flush();
