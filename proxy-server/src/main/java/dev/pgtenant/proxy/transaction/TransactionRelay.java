@@ -915,11 +915,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    /**
-     * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
-     * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
-     * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
-     */
     private void remember(String name, StatementText text) {
         if (!(statements instanceof HashMap)) {
             statements = new HashMap<>();
@@ -937,6 +932,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    /**
+     * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
+     * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
+     * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
+     */
     private boolean deallocatesProtocolStatement(ByteBuf query) {
         if (!startsWithWord(query, query.readerIndex(), "deallocate")) {
             return false;
