@@ -100,9 +100,11 @@ public final class FrameDecoder extends ByteToMessageDecoder implements ByteToMe
 
     /**
      * Appends {@code in} where it fits in the buffer's spare room; otherwise moves the bytes not yet
-     * decoded, with {@code in}, to a new buffer sized for them and for the whole of the message under
-     * way. A decoded prefix is never copied, and a large message is gathered in one buffer. (The
-     * decoder is its own cumulator, which spares an object per connection.)
+     * decoded, with {@code in}, to a new buffer. A decoded prefix is never copied. While a large
+     * message arrives, each new buffer has room for up to twice the bytes in, never more than the
+     * message: gathering it copies each byte about twice, and a length a client declares but does
+     * not send costs nothing. (The decoder is its own cumulator, which spares an object per
+     * connection.)
      */
     @Override
     public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
@@ -117,7 +119,8 @@ public final class FrameDecoder extends ByteToMessageDecoder implements ByteToMe
                 return cumulation;
             }
             int pending = cumulation.readableBytes();
-            ByteBuf grown = alloc.buffer(Math.max(pending + incoming, messageUnderWay(cumulation)));
+            int arrived = pending + incoming;
+            ByteBuf grown = alloc.buffer((int) Math.max(arrived, Math.min(2L * arrived, messageUnderWay(cumulation))));
             try {
                 grown.writeBytes(cumulation, cumulation.readerIndex(), pending).writeBytes(in, in.readerIndex(), incoming);
             } catch (RuntimeException e) {

@@ -281,6 +281,23 @@ class FrameDecoderTest {
                 .isEqualTo(Arrays.copyOf(large, large.length - 6));
     }
 
+    @Test
+    void aDeclaredLengthCostsNothingUntilItsBytesArrive() {
+        TrackingAllocator tracking = new TrackingAllocator();
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAllocator(tracking.allocator());
+        channel.pipeline().addLast(new FrameDecoder(Direction.FRONTEND));
+        try {
+            channel.writeInbound(tracking.bytes(bytes('Q', 32 * 1024 * 1024)));
+            channel.writeInbound(tracking.bytes(new byte[1000]));
+            assertThat(tracking.outstandingBytes()).isLessThan(4 * 1024);
+            assertThat((Object) channel.readInbound()).isNull();
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        tracking.assertAllReleased();
+    }
+
     private static Decoding.Result backend(byte[] input, int chunkSize) {
         return Decoding.run(() -> new FrameDecoder(Direction.BACKEND), input, chunkSize);
     }
