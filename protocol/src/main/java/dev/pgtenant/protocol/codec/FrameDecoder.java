@@ -108,6 +108,11 @@ public final class FrameDecoder extends ByteToMessageDecoder implements ByteToMe
      */
     @Override
     public ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+        if (cumulation == in) {
+            // The same buffer handed in twice (as Netty's own cumulator allows): its bytes are in already.
+            in.release();
+            return cumulation;
+        }
         if (!cumulation.isReadable() && in.isContiguous()) {
             cumulation.release();
             return in;
@@ -121,14 +126,14 @@ public final class FrameDecoder extends ByteToMessageDecoder implements ByteToMe
             int pending = cumulation.readableBytes();
             int arrived = pending + incoming;
             ByteBuf grown = alloc.buffer((int) Math.max(arrived, Math.min(2L * arrived, messageUnderWay(cumulation))));
+            ByteBuf toRelease = grown;
             try {
                 grown.writeBytes(cumulation, cumulation.readerIndex(), pending).writeBytes(in, in.readerIndex(), incoming);
-            } catch (RuntimeException e) {
-                grown.release();
-                throw e;
+                toRelease = cumulation;
+                return grown;
+            } finally {
+                toRelease.release();
             }
-            cumulation.release();
-            return grown;
         } finally {
             in.release();
         }

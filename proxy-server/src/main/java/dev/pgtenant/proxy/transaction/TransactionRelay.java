@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -1496,6 +1497,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         @Override
         public void addLast(E element) {
             throw new IllegalStateException("a queue not made yet was written to");
+        }
+
+        @Override
+        public boolean addAll(Collection<? extends E> elements) {
+            throw new IllegalStateException("a queue not made yet was written to");
+        }
+
+        /** Empty already; and a shared object is best left unwritten, even with the values it has. */
+        @Override
+        public void clear() {
         }
     }
 
