@@ -2,6 +2,10 @@ package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.frontend.Parse;
+import dev.pgtenant.protocol.message.frontend.Sync;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,6 +34,24 @@ class TransactionPoolingTest {
             statement.execute("SET ROLE " + proxy.database("a"));
             statement.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance bigint NOT NULL)");
             statement.execute("INSERT INTO accounts SELECT g, 'client' || g, 0 FROM generate_series(0, 49) g");
+        }
+    }
+
+    /**
+     * Statements prepared while no backend is held are answered by the proxy; the bytes of their
+     * Parse messages must stop counting toward the limit on what a client may send while it waits.
+     */
+    @Test
+    void preparingWithoutABackendDoesNotAddUpTowardTheWaitingLimit() throws IOException {
+        String padding = "x".repeat(100_000);
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            for (int i = 0; i < 15; i++) {
+                client.raw().send(new Parse("held_" + i,
+                        "SELECT 1 /* " + padding + " */", List.of()));
+                client.raw().send(new Sync());
+                assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            }
         }
     }
 

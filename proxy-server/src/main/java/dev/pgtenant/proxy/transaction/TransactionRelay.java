@@ -368,6 +368,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             writeToClient(new ParseComplete());
         }
         waiting.clear();
+        waitingBytes = 0;
         writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
         session.channel().flush();
     }
