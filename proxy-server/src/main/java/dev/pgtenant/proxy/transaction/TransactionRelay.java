@@ -1402,11 +1402,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Sends the kept batch again; it is the same batch, so it is not run a third time. */
     private void replayBatch() {
-        List<Frame> again = new ArrayList<>(batch());
-        if (batch != null) {
-            // The frames are the replay's now, released as they are forwarded.
-            batch.clear();
-        }
+        // The frames are the replay's now, released as they are forwarded, which records them anew.
+        List<Frame> again = batch();
+        batch = null;
         batchBytes = 0;
         batchComplete = false;
         batchReplayed = true;
