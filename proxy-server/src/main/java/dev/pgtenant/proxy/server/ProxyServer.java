@@ -10,6 +10,7 @@ import dev.pgtenant.proxy.pool.Pools;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.ProxyContext;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -24,10 +25,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -60,7 +58,6 @@ public final class ProxyServer implements AutoCloseable {
     private final Pools pools;
     private final ProxyContext context;
     private final Channel serverChannel;
-    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
     private ProxyServer(ProxyConfig config, Supplier<Registry> registry, BackendAddress embeddedBackend)
             throws InterruptedException {
@@ -88,10 +85,12 @@ public final class ProxyServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
+                // One allocator for all clients, in place of one each: it holds only settings, and the
+                // per-connection state is in the handle each channel makes from it.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        clients.add(channel);
                         channel.pipeline().addLast("startup", new StartupPacketDecoder());
                         channel.pipeline().addLast("session", new ClientSession(context));
                     }
@@ -135,18 +134,18 @@ public final class ProxyServer implements AutoCloseable {
         for (var org : previous.organizations()) {
             var now = next.organization(org.id());
             if (now.isEmpty()) {
-                int ended = context.endSessions("organization " + org.id(), "organization " + org.id()
+                int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
                         + " was removed from the registry; its sessions are closed");
                 log.info("organization {} was removed: {} sessions ended", org.id(), ended);
             } else if (!now.get().backend().equals(org.backend())) {
-                int ended = context.endSessions("organization " + org.id(), "organization " + org.id()
+                int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
                         + " moved to another backend; reconnect to continue there");
                 log.info("organization {} moved: {} sessions ended", org.id(), ended);
             }
         }
         for (var shared : previous.sharedDatabases()) {
             if (next.sharedDatabase(shared.name()).isEmpty()) {
-                context.endSessions("shared database " + shared.name(), "shared database " + shared.name()
+                context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
                         + " was removed from the registry; its sessions are closed");
             }
         }
@@ -170,7 +169,7 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        context.sessions().closeAll(5, TimeUnit.SECONDS);
         pools.close();
         loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         blockingWork.shutdownNow();

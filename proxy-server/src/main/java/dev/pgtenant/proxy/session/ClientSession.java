@@ -77,18 +77,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private String userName;
     private ScramServerExchange scram;
     private boolean saslStarted;
-    private String destination;
+    /** Volatile: {@link LiveSessions#endSessions} reads it from the thread applying a registry change. */
+    private volatile String destination;
     private PoolMode mode;
     private BackendPool pool;
     private Object poolTicket;
     private volatile Relay relay;
-    private BackendKeyData proxyKey;
+    /** The cancel key the client is given; the backends' own keys stay with pgtenant. */
+    private final BackendKeyData key;
     private ScheduledFuture<?> authenticationTimeout;
     private int pendingBytes;
     private String closeReason;
 
     public ClientSession(ProxyContext context) {
         this.context = context;
+        this.key = context.sessions().newKey();
+    }
+
+    BackendKeyData key() {
+        return key;
     }
 
     // ---- what relays use ----
@@ -142,6 +149,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        context.sessions().add(this);
         long timeout = context.config().authenticationTimeout().toMillis();
         authenticationTimeout = ctx.executor().schedule(() -> fatal(SqlState.CONNECTION_FAILURE,
                 "the connection was not ready within " + timeout / 1000 + "s of connecting; closing it"),
@@ -219,10 +227,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (poolTicket != null) {
             pool.cancel(poolTicket);
         }
-        if (proxyKey != null) {
-            context.cancelKeys().retire(proxyKey);
-        }
-        context.sessionEnded(this);
+        context.sessions().remove(this);
         Relay current = relay;
         if (current != null) {
             current.clientClosed();
@@ -243,7 +248,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (packet instanceof StartupMessage message) {
             onStartupMessage(message);
         } else if (packet instanceof CancelRequest cancel) {
-            ClientSession target = context.cancelKeys().find(cancel.processId(), cancel.secretKey());
+            ClientSession target = context.sessions().find(cancel.processId(), cancel.secretKey());
             if (target != null) {
                 target.cancelRunningQuery();
             }
@@ -330,7 +335,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         String database = startup.database() == null ? startup.user() : startup.database();
         if (AdminConsole.DATABASE.equals(database) && user.admin()) {
             destination = "the admin console";
-            context.sessionStarted(this, destination);
             activateAdminConsole();
             ctx.pipeline().replace(FrameDecoder.class, "frames",
                     new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
@@ -355,7 +359,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;
-        context.sessionStarted(this, destination);
         log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination, mode);
         poolTicket = pool.acquire(ctx.executor(), this::onBackend);
         ctx.pipeline().replace(FrameDecoder.class, "frames",
@@ -406,9 +409,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void activate(BackendConnection connection) {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
-        proxyKey = context.cancelKeys().issue(this);
         connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
-        write(proxyKey);
+        write(key);
         writeAndFlush(new ReadyForQuery(connection.status()));
         relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
                 : new TransactionRelay(this, pool, connection, parameters.unreportedValues(), context.statementCounters());
@@ -427,9 +429,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void activateAdminConsole() {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
-        proxyKey = context.cancelKeys().issue(this);
         AdminConsole.PARAMETERS.forEach((name, value) -> write(new ParameterStatus(name, value)));
-        write(proxyKey);
+        write(key);
         writeAndFlush(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
         relay = new AdminConsole(this);
         startup = null;

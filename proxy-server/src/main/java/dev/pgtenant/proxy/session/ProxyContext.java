@@ -14,22 +14,20 @@ import dev.pgtenant.proxy.transaction.StatementCounters;
 import java.security.SecureRandom;
 import java.util.function.Supplier;
 
-/** What every client session shares: configuration, the registry snapshot, routing, pools, cancel keys. */
+/** What every client session shares: configuration, the registry snapshot, routing, pools, live sessions. */
 public final class ProxyContext {
 
     private final ProxyConfig config;
     private final Supplier<Registry> registry;
     private final Router router;
     private final Pools pools;
-    private final CancelKeys cancelKeys = new CancelKeys();
+    private final LiveSessions sessions = new LiveSessions();
     private final BackendCanceller canceller;
     private final BackendAddress embeddedBackend;
     private final byte[] unknownUserSecret = new byte[32];
     private final StatementCounters statementCounters = new StatementCounters();
     private final ChannelListeners channelListeners = new ChannelListeners();
     private final SharedSettings sharedSettings = new SharedSettings();
-    /** Sessions past authentication, with the organization (or shared database) they are in. */
-    private final java.util.Map<ClientSession, String> sessions = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProxyContext(ProxyConfig config, Supplier<Registry> registry, Pools pools, BackendCanceller canceller,
                         BackendAddress embeddedBackend) {
@@ -73,29 +71,9 @@ public final class ProxyContext {
         return statementCounters;
     }
 
-    void sessionStarted(ClientSession session, String destination) {
-        sessions.put(session, destination);
-    }
-
-    void sessionEnded(ClientSession session) {
-        sessions.remove(session);
-    }
-
-    /** Ends every session in {@code destination} ("organization 101") with 57P01 and this message. */
-    public int endSessions(String destination, String message) {
-        int ended = 0;
-        for (java.util.Map.Entry<ClientSession, String> entry : sessions.entrySet()) {
-            if (entry.getValue().equals(destination)) {
-                ClientSession session = entry.getKey();
-                session.executor().execute(() -> session.fatal(dev.pgtenant.protocol.SqlState.ADMIN_SHUTDOWN, message));
-                ended++;
-            }
-        }
-        return ended;
-    }
-
-    public CancelKeys cancelKeys() {
-        return cancelKeys;
+    /** Every client connection, found by its cancel key or by where it is routed. */
+    public LiveSessions sessions() {
+        return sessions;
     }
 
     public BackendCanceller canceller() {

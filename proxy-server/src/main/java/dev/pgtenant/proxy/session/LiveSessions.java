@@ -1,0 +1,82 @@
+package dev.pgtenant.proxy.session;
+
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.message.backend.BackendKeyData;
+import io.netty.channel.ChannelFuture;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Every client connection from its start to its close, under the key pgtenant gives it in
+ * BackendKeyData in place of a backend's own: a client never learns a backend's key, and a cancel
+ * reaches only the backend serving the session that holds the key. One map serves cancels, ending an
+ * organization's sessions and closing all at shutdown, so an idle client costs one entry.
+ */
+public final class LiveSessions {
+
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicInteger nextProcessId = new AtomicInteger(random.nextInt(1 << 20) + 1);
+    private final Map<Integer, ClientSession> byProcessId = new ConcurrentHashMap<>();
+
+    /** A key for a new session; it is the session's for its whole life. */
+    BackendKeyData newKey() {
+        int processId = nextProcessId.getAndUpdate(id -> id == Integer.MAX_VALUE ? 1 : id + 1);
+        return new BackendKeyData(processId, random.nextInt());
+    }
+
+    /**
+     * Adds a session whose key and channel are set; the map publishes them to the threads that find
+     * it. Process IDs repeat only after 2^31 logins, so a session still alive then is the only one a
+     * later session can displace, and it is then closed by the event loops at shutdown.
+     */
+    void add(ClientSession session) {
+        byProcessId.put(session.key().processId(), session);
+    }
+
+    void remove(ClientSession session) {
+        byProcessId.remove(session.key().processId(), session);
+    }
+
+    /** The session holding this key, or {@code null}; the secret is compared in constant time. */
+    ClientSession find(int processId, int secret) {
+        ClientSession session = byProcessId.get(processId);
+        if (session == null || !MessageDigest.isEqual(bytes(session.key().secretKey()), bytes(secret))) {
+            return null;
+        }
+        return session;
+    }
+
+    /** Ends every session in {@code destination} ("organization 101") with 57P01 and this message. */
+    public int endSessions(String destination, String message) {
+        int ended = 0;
+        for (ClientSession session : byProcessId.values()) {
+            if (destination.equals(session.destination())) {
+                session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, message));
+                ended++;
+            }
+        }
+        return ended;
+    }
+
+    /** Closes every client connection, waiting for the closes up to the timeout. */
+    public void closeAll(long timeout, TimeUnit unit) {
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (ClientSession session : byProcessId.values()) {
+            closing.add(session.channel().close());
+        }
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        for (ChannelFuture future : closing) {
+            future.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static byte[] bytes(int value) {
+        return new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
+    }
+}
