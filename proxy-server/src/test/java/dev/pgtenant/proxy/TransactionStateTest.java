@@ -359,6 +359,55 @@ class TransactionStateTest {
     }
 
     @Test
+    void aLoginWithTheSettingsItsBackendAlreadyHasRunsNothingThereAndOthersGetTheirOwn() throws SQLException {
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "l")) {
+            String seen = "SELECT current_setting('search_path') || ' | ' || current_setting('application_name')";
+            try (Connection first = loginWith(single, "schema_l", "app-l")) {
+                assertThat(single(first, seen)).isEqualTo("schema_l | app-l");
+                single(first, "SELECT 'the first client''s last query'");
+            }
+            try (Connection second = loginWith(single, "schema_l", "app-l")) {
+                assertThat(lastQueryOfTheBackend(single)).isEqualTo("SELECT 'the first client''s last query'");
+                assertThat(single(second, seen)).isEqualTo("schema_l | app-l");
+            }
+            try (Connection other = loginWith(single, "schema_m", "app-m")) {
+                assertThat(lastQueryOfTheBackend(single)).startsWith("RESET ALL;");
+                assertThat(single(other, seen)).isEqualTo("schema_m | app-m");
+                assertThat(other.unwrap(org.postgresql.core.BaseConnection.class).getParameterStatus("application_name"))
+                        .isEqualTo("app-m");
+            }
+            try (Connection plain = loginWith(single, null, null)) {
+                assertThat(single(plain, seen)).isEqualTo("\"$user\", public | PostgreSQL JDBC Driver");
+            }
+        }
+    }
+
+    /** A pgjdbc login with this search_path and application_name, each left to the default when null. */
+    private static Connection loginWith(ProxyFixture proxy, String searchPath, String applicationName) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("user", proxy.user("l"));
+        properties.setProperty("password", ProxyFixture.PASSWORD);
+        // So that pgjdbc puts application_name in the startup packet, not in a SET after the login.
+        properties.setProperty("assumeMinServerVersion", "9.0");
+        if (searchPath != null) {
+            properties.setProperty("options", "-c search_path=" + searchPath);
+        }
+        if (applicationName != null) {
+            properties.setProperty("ApplicationName", applicationName);
+        }
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", properties);
+    }
+
+    /** The latest statement of the organization's one backend connection, as PostgreSQL shows it. */
+    private static String lastQueryOfTheBackend(ProxyFixture proxy) throws SQLException {
+        try (Connection superuser = dev.pgtenant.testkit.TestPostgres.get().connect();
+             Statement statement = superuser.createStatement()) {
+            return SessionResetTest.single(statement, "SELECT query FROM pg_stat_activity WHERE datname = '"
+                    + proxy.database("l") + "' AND backend_type = 'client backend'");
+        }
+    }
+
+    @Test
     void aDiscardAllSentAsParseMakesTheProxyForgetThePreparedStatements() throws SQLException {
         try (Connection client = proxy.connect("a")) {
             client.unwrap(PGConnection.class).setPrepareThreshold(1);

@@ -21,6 +21,24 @@ final class ScramFunctions {
     static final int SALT_BYTES = 16;
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /*
+     * One instance per thread: finding a provider's implementation costs more than hashing a login's
+     * few hundred bytes, and an instance is not safe to share between threads.
+     */
+    private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+        }
+    });
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    });
     private static final byte[] CLIENT_KEY = "Client Key".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SERVER_KEY = "Server Key".getBytes(StandardCharsets.US_ASCII);
 
@@ -65,11 +83,7 @@ final class ScramFunctions {
     }
 
     static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return SHA256.get().digest(data);
     }
 
     static byte[] xor(byte[] a, byte[] b) {
@@ -95,14 +109,15 @@ final class ScramFunctions {
         return Base64.getEncoder().encodeToString(randomBytes(NONCE_BYTES));
     }
 
+    /** This thread's HMAC, keyed; it is the thread's until the next call, so callers use it at once. */
     private static Mac hmac(byte[] key) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = HMAC.get();
             // HMAC pads keys with zeros, so the empty key equals a single zero byte, which the JCE accepts.
             mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, "HmacSHA256"));
             return mac;
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+            throw new IllegalStateException("HmacSHA256 refused a key", e);
         }
     }
 }

@@ -46,6 +46,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final Executor blockingWork;
     private final CompletableFuture<BackendConnection> ready = new CompletableFuture<>();
     private final Map<String, String> parameters = new LinkedHashMap<>();
+    /** The reported parameters as the login left them, which is where RESET ALL brings them back. */
+    private Map<String, String> loginParameters = Map.of();
+    /** The startup settings of the last client whose login applied them here, and the parameters they led to. */
+    private Map<String, String> clientSettings;
+    private Map<String, String> parametersAfterClientSettings;
     private final Map<String, String> appliedSettings = new LinkedHashMap<>();
     private final BackendStatements statements;
     private final long createdNanos = System.nanoTime();
@@ -95,6 +100,27 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** The parameters the backend has reported so far (server_version, TimeZone, ...). */
     public Map<String, String> parameters() {
         return Collections.unmodifiableMap(parameters);
+    }
+
+    /**
+     * Whether the connection is as a client's login with these startup settings would leave it (RESET
+     * ALL, then the settings applied), as far as the proxy sees: reported parameters and the settings
+     * it applied. True when there are none and the connection has its login values, or when the last
+     * client whose settings a login applied here had the same ones and nothing has changed since.
+     * Values are compared as the server reported them after being set, so {@code utf8} matches the
+     * {@code UTF8} it became.
+     */
+    public boolean isAsLoginWith(Map<String, String> settings, Map<String, String> unreported) {
+        Map<String, String> expected = settings.isEmpty() ? loginParameters
+                : settings.equals(clientSettings) ? parametersAfterClientSettings : null;
+        return expected != null && parameters.equals(expected) && appliedSettings.equals(unreported);
+    }
+
+    /** A client's login applied these startup settings, after a RESET ALL when the connection needed one. */
+    public void clientSettingsApplied(Map<String, String> settings, Map<String, String> unreported) {
+        replaceAppliedSettings(unreported);
+        clientSettings = Map.copyOf(settings);
+        parametersAfterClientSettings = Map.copyOf(parameters);
     }
 
     public TransactionStatus status() {
@@ -382,6 +408,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             key = backendKey;
         } else if (message instanceof ReadyForQuery ready) {
             status = ready.status();
+            loginParameters = Map.copyOf(parameters);
             loginTimeout.cancel(false);
             this.ready.complete(this);
         }

@@ -45,6 +45,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -379,6 +380,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             fatal(problem.sqlState(), problem.getMessage());
             return;
         }
+        Map<String, String> unreported = parameters.unreportedValues();
+        if (connection.isAsLoginWith(parameters.values(), unreported)) {
+            // As when a connection's last client had the same settings: a round trip saved on every login.
+            activate(connection);
+            return;
+        }
         String sql = parameters.toSql();
         if (connection.settingsChanged()) {
             // A transaction-mode client may have left settings: start from the server's defaults.
@@ -400,7 +407,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                     } else if (state != State.CONNECTING || closeReason != null) {
                         pool.resetAndRelease(connection);
                     } else {
-                        connection.replaceAppliedSettings(parameters.unreportedValues());
+                        connection.clientSettingsApplied(parameters.values(), unreported);
                         activate(connection);
                     }
                 }));
