@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.cli;
 import dev.pgtenant.config.ConfigException;
 import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.proxy.server.LeakDetection;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,7 @@ public final class PgTenant {
     static final int EXIT_FAILED = 1;
 
     public static void main(String[] args) {
+        LeakDetection.configure();
         System.exit(run(args));
     }
 
