@@ -1,5 +1,6 @@
 package dev.pgtenant.bench;
 
+import dev.pgtenant.proxy.server.LeakDetection;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -46,6 +47,8 @@ public final class NettyRelay implements AutoCloseable {
         if (args.length != 3) {
             throw new IllegalArgumentException("usage: NettyRelay LISTEN_PORT SERVER_HOST SERVER_PORT");
         }
+        // As pgtenant runs: the floor must not pay for what pgtenant does not.
+        LeakDetection.configure();
         NettyRelay relay = start(Integer.parseInt(args[0]), new InetSocketAddress(args[1], Integer.parseInt(args[2])));
         relay.listener.closeFuture().sync();
     }

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgtenant.config.PoolSettings;
 import dev.pgtenant.protocol.ByteString;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BindComplete;
@@ -380,6 +381,55 @@ class TransactionStateTest {
                 assertThat(single(plain, seen)).isEqualTo("\"$user\", public | PostgreSQL JDBC Driver");
             }
         }
+    }
+
+    @Test
+    void stateATransactionClientLeftUnseenNeverReachesASessionClientWithTheSameSettings() throws SQLException {
+        try (ProxyFixture mixed = ProxyFixture.start(ProxyFixture.transactionPool(1), "u")) {
+            String sessionUser = "session_" + mixed.orgId("u");
+            mixed.update(r -> r.withUser(new dev.pgtenant.config.registry.User(sessionUser,
+                    dev.pgtenant.protocol.auth.ScramVerifier.fromPassword(ProxyFixture.PASSWORD), mixed.orgId("u"),
+                    java.util.Set.of(), java.util.Set.of(), false, dev.pgtenant.config.PoolMode.SESSION)));
+            try (Connection transactional = startupOnlyLogin(mixed, mixed.user("u"))) {
+                // A setting made inside a function, which the proxy cannot see and so does not pin.
+                execute(transactional, "CREATE FUNCTION leave_work_mem() RETURNS void LANGUAGE plpgsql AS "
+                        + "$$ BEGIN PERFORM pg_catalog.set_config('work_mem', '77kB', false); END $$");
+                execute(transactional, "SELECT leave_work_mem()");
+                assertThat(single(transactional, "SHOW work_mem")).isEqualTo("77kB");
+            }
+            try (Connection session = startupOnlyLogin(mixed, sessionUser)) {
+                assertThat(single(session, "SHOW work_mem")).isNotEqualTo("77kB");
+            }
+        }
+    }
+
+    @Test
+    void withoutAResetQueryALoginStillAppliesItsSettingsOverWhatTheLastSessionSet() throws SQLException {
+        PoolSettings noReset = new PoolSettings("session", 1, 0, Duration.ofMinutes(10), Duration.ofHours(1),
+                Duration.ofSeconds(30), 100, Duration.ofSeconds(5), "", null, null, null);
+        try (ProxyFixture session = ProxyFixture.start(noReset, "n")) {
+            java.util.Properties properties = new java.util.Properties();
+            properties.setProperty("user", session.user("n"));
+            properties.setProperty("password", ProxyFixture.PASSWORD);
+            properties.setProperty("assumeMinServerVersion", "9.0");
+            properties.setProperty("options", "-c search_path=from_startup");
+            String url = "jdbc:postgresql://127.0.0.1:" + session.port() + "/app";
+            try (Connection first = java.sql.DriverManager.getConnection(url, properties)) {
+                execute(first, "SET search_path = changed_by_the_session");
+            }
+            try (Connection second = java.sql.DriverManager.getConnection(url, properties)) {
+                assertThat(single(second, "SHOW search_path")).isEqualTo("from_startup");
+            }
+        }
+    }
+
+    /** A pgjdbc login that sends all its settings in the startup packet, none in a SET after it. */
+    private static Connection startupOnlyLogin(ProxyFixture proxy, String user) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", ProxyFixture.PASSWORD);
+        properties.setProperty("assumeMinServerVersion", "9.0");
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", properties);
     }
 
     /** A pgjdbc login with this search_path and application_name, each left to the default when null. */

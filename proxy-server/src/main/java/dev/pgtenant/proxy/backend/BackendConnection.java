@@ -108,7 +108,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * it applied. True when there are none and the connection has its login values, or when the last
      * client whose settings a login applied here had the same ones and nothing has changed since.
      * Values are compared as the server reported them after being set, so {@code utf8} matches the
-     * {@code UTF8} it became.
+     * {@code UTF8} it became. Runs on the event loop of the client that holds the connection, as the
+     * pool handed it over; the backend's loop sends nothing meanwhile.
      */
     public boolean isAsLoginWith(Map<String, String> settings, Map<String, String> unreported) {
         Map<String, String> expected = settings.isEmpty() ? loginParameters
@@ -121,6 +122,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         replaceAppliedSettings(unreported);
         clientSettings = Map.copyOf(settings);
         parametersAfterClientSettings = Map.copyOf(parameters);
+    }
+
+    /**
+     * A session ended here without a reset (an empty {@code pool.resetQuery}): it may have changed
+     * settings the proxy did not see, so no later login may take the connection to be as the last one
+     * left it.
+     */
+    public void forgetClientSettings() {
+        clientSettings = null;
+        parametersAfterClientSettings = null;
     }
 
     public TransactionStatus status() {
@@ -178,6 +189,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** The reset query ran: settings are back to the server's defaults and no statement is prepared. */
     public void resetDone() {
+        forgetClientSettings();
         replaceAppliedSettings(Map.of());
         statements.clear();
         settingsChanged = false;

@@ -148,6 +148,7 @@ public final class BackendPool {
     public void resetAndRelease(BackendConnection connection) {
         String reset = settings.resetQuery();
         if (reset.isBlank()) {
+            connection.forgetClientSettings();
             release(connection);
             return;
         }

@@ -12,17 +12,20 @@ import java.util.Optional;
 public final class LeakDetection {
 
     static final String PROPERTY = "io.netty.leakDetection.level";
+    /** The name Netty still reads for it, from before 4.0.2x. */
+    static final String LEGACY_PROPERTY = "io.netty.leakDetectionLevel";
 
     private LeakDetection() {
     }
 
     /** Sets the level for this process. Call before the first buffer is allocated. */
     public static void configure() {
-        override(System.getProperty(PROPERTY)).ifPresent(ResourceLeakDetector::setLevel);
+        override(System.getProperty(PROPERTY), System.getProperty(LEGACY_PROPERTY))
+                .ifPresent(ResourceLeakDetector::setLevel);
     }
 
     /** The level to set in place of Netty's: none when a level was asked for, which Netty reads itself. */
-    static Optional<ResourceLeakDetector.Level> override(String asked) {
-        return asked == null ? Optional.of(ResourceLeakDetector.Level.DISABLED) : Optional.empty();
+    static Optional<ResourceLeakDetector.Level> override(String asked, String askedByLegacyName) {
+        return asked == null && askedByLegacyName == null ? Optional.of(ResourceLeakDetector.Level.DISABLED) : Optional.empty();
     }
 }

@@ -86,8 +86,9 @@ public final class ProxyServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
                 // One allocator for all clients, in place of one each: it holds only settings, and the
-                // per-connection state is in the handle each channel makes from it.
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
+                // per-connection state is in the handle each channel makes from it. Netty gives its own
+                // per-channel allocator a socket channel's 16 reads per event; a shared one keeps its 1.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {

@@ -84,19 +84,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private BackendPool pool;
     private Object poolTicket;
     private volatile Relay relay;
-    /** The cancel key the client is given; the backends' own keys stay with pgtenant. */
-    private final BackendKeyData key;
+    /**
+     * The cancel key the client is given; the backends' own keys stay with pgtenant. Set by
+     * {@link LiveSessions#add} before other threads can find the session, and not changed after.
+     */
+    private BackendKeyData key;
     private ScheduledFuture<?> authenticationTimeout;
     private int pendingBytes;
     private String closeReason;
 
     public ClientSession(ProxyContext context) {
         this.context = context;
-        this.key = context.sessions().newKey();
     }
 
     BackendKeyData key() {
         return key;
+    }
+
+    void key(BackendKeyData key) {
+        this.key = key;
     }
 
     // ---- what relays use ----
@@ -381,9 +387,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         Map<String, String> unreported = parameters.unreportedValues();
-        if (connection.isAsLoginWith(parameters.values(), unreported)) {
-            // As when a connection's last client had the same settings: a round trip saved on every login.
-            activate(connection);
+        // A transaction-mode client meets whatever state others left unseen at its next transaction
+        // anyway, so it is spared the query when what the proxy sees matches: as when the connection's
+        // last client had the same settings, a round trip saved on every login. A session-mode client
+        // still gets the RESET ALL that clears state a transaction-mode client may have left unseen.
+        if ((mode == PoolMode.TRANSACTION || !connection.settingsChanged())
+                && connection.isAsLoginWith(parameters.values(), unreported)) {
+            activate(connection, unreported);
             return;
         }
         String sql = parameters.toSql();
@@ -392,9 +402,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             sql = "RESET ALL;" + (sql == null ? "" : sql);
         }
         if (sql == null) {
-            activate(connection);
+            activate(connection, unreported);
             return;
         }
+        Map<String, String> values = parameters.values();
         BackendQuery.run(connection, sql, context.config().pool().connectTimeout())
                 .whenComplete((error, failure) -> ctx.executor().execute(() -> {
                     if (failure != null) {
@@ -404,23 +415,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                         pool.resetAndRelease(connection);
                         fatal(error.get().sqlState() == null ? SqlState.INVALID_PARAMETER_VALUE.code() : error.get().sqlState(),
                                 "invalid startup parameter: " + error.get().message());
-                    } else if (state != State.CONNECTING || closeReason != null) {
-                        pool.resetAndRelease(connection);
                     } else {
-                        connection.clientSettingsApplied(parameters.values(), unreported);
-                        activate(connection);
+                        // Recorded whether or not the client is still there: the server has these settings now.
+                        connection.clientSettingsApplied(values, unreported);
+                        if (state != State.CONNECTING || closeReason != null) {
+                            pool.resetAndRelease(connection);
+                        } else {
+                            activate(connection, unreported);
+                        }
                     }
                 }));
     }
 
-    private void activate(BackendConnection connection) {
+    private void activate(BackendConnection connection, Map<String, String> unreported) {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
         connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
         write(key);
         writeAndFlush(new ReadyForQuery(connection.status()));
         relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
-                : new TransactionRelay(this, pool, connection, parameters.unreportedValues(), context.statementCounters());
+                : new TransactionRelay(this, pool, connection, unreported, context.statementCounters());
         startup = null;
         parameters = null;
         log.debug("{} ready in {} ({} mode)", describeClient(), destination, mode);

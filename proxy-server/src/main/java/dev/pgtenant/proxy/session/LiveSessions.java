@@ -24,23 +24,25 @@ public final class LiveSessions {
     private final AtomicInteger nextProcessId = new AtomicInteger(random.nextInt(1 << 20) + 1);
     private final Map<Integer, ClientSession> byProcessId = new ConcurrentHashMap<>();
 
-    /** A key for a new session; it is the session's for its whole life. */
-    BackendKeyData newKey() {
-        int processId = nextProcessId.getAndUpdate(id -> id == Integer.MAX_VALUE ? 1 : id + 1);
-        return new BackendKeyData(processId, random.nextInt());
-    }
-
     /**
-     * Adds a session whose key and channel are set; the map publishes them to the threads that find
-     * it. Process IDs repeat only after 2^31 logins, so a session still alive then is the only one a
-     * later session can displace, and it is then closed by the event loops at shutdown.
+     * Gives a session whose channel is set a key no live session holds, and adds it: the map publishes
+     * the key and the channel to the threads that find the session. Process IDs come round again after
+     * 2^31 connections, so one a long-lived session still holds is skipped.
      */
     void add(ClientSession session) {
-        byProcessId.put(session.key().processId(), session);
+        BackendKeyData key;
+        do {
+            int processId = nextProcessId.getAndUpdate(id -> id == Integer.MAX_VALUE ? 1 : id + 1);
+            key = new BackendKeyData(processId, random.nextInt());
+            session.key(key);
+        } while (byProcessId.putIfAbsent(key.processId(), session) != null);
     }
 
     void remove(ClientSession session) {
-        byProcessId.remove(session.key().processId(), session);
+        BackendKeyData key = session.key();
+        if (key != null) {
+            byProcessId.remove(key.processId(), session);
+        }
     }
 
     /** The session holding this key, or {@code null}; the secret is compared in constant time. */
@@ -64,11 +66,15 @@ public final class LiveSessions {
         return ended;
     }
 
-    /** Closes every client connection, waiting for the closes up to the timeout. */
+    /**
+     * Ends every client connection with 57P01, as PostgreSQL does at a shutdown, waiting for the
+     * closes up to the timeout; the event loops close whatever is left when they stop.
+     */
     public void closeAll(long timeout, TimeUnit unit) {
         List<ChannelFuture> closing = new ArrayList<>();
         for (ClientSession session : byProcessId.values()) {
-            closing.add(session.channel().close());
+            closing.add(session.channel().closeFuture());
+            session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, "pgtenant is shutting down"));
         }
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         for (ChannelFuture future : closing) {
