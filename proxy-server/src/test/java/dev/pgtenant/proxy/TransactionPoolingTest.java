@@ -2,8 +2,12 @@ package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.frontend.Parse;
+import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.frontend.Sync;
 import java.io.IOException;
 import java.sql.Connection;
@@ -13,6 +17,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -52,6 +57,50 @@ class TransactionPoolingTest {
                 client.raw().send(new Sync());
                 assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
             }
+        }
+    }
+
+    /**
+     * A client that pipelines more than the waiting limit while every backend is busy is held in its
+     * socket, not cut off, and gets every answer once a backend frees up.
+     */
+    @Test
+    void aClientPipeliningWhileEveryBackendIsBusyWaitsInItsSocket() throws Exception {
+        int queries = 40;
+        String padding = "x".repeat(50_000);
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "p");
+             Connection holder = single.connect("p");
+             ScramClient pipelining = ScramClient.login(single.port(), single.user("p"), ProxyFixture.PASSWORD)) {
+            pipelining.awaitReady();
+            holder.setAutoCommit(false);
+            try (Statement statement = holder.createStatement()) {
+                statement.execute("SELECT 1");
+            }
+            java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < queries; i++) {
+                        pipelining.raw().send(new Query("SELECT " + i + " /* " + padding + " */"));
+                        written.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // More than the proxy holds before it stops reading; the rest waits in the sockets.
+            dev.pgtenant.testkit.Await.until(() -> written.get() >= 4, java.time.Duration.ofSeconds(30),
+                    () -> "the client could write only " + written.get() + " queries");
+            holder.commit();
+            for (int i = 0; i < queries; i++) {
+                BackendMessage message;
+                do {
+                    message = pipelining.raw().receive();
+                    assertThat(message).isNotInstanceOf(ErrorResponse.class);
+                } while (!(message instanceof DataRow));
+                assertThat(new String(((DataRow) message).values().get(0).toByteArray())).isEqualTo(Integer.toString(i));
+                assertThat(pipelining.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            }
+            sent.get(30, TimeUnit.SECONDS);
         }
     }
 

@@ -58,6 +58,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static final String STALE_PLAN = "cached plan must not change result type";
     /** Messages a client may send while waiting for a backend are held, up to this many bytes. */
     private static final int MAX_WAITING_BYTES = 1024 * 1024;
+    /**
+     * While a backend is awaited, the client's input stays in its socket once this much is held. Not
+     * from the first byte: pausing and resuming reads costs two epoll_ctl calls, on every transaction
+     * that waits, and a client that waits for its answer sends nothing meanwhile.
+     */
+    private static final int PAUSE_WAITING_AT = 64 * 1024;
     private static final Pattern LISTEN = Pattern.compile(
             "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
@@ -182,6 +188,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private void hold(Frame frame) {
         waitingBytes += frame.content().readableBytes();
         held().add(frame);
+        pauseIfHoldingMuch();
         if (waitingBytes > MAX_WAITING_BYTES) {
             session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
                     + " bytes while waiting for a backend connection");
@@ -446,8 +453,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         acquiring = true;
-        // Hold the client's further input in its socket, not in memory, until there is a backend.
-        session.channel().config().setAutoRead(false);
+        pauseIfHoldingMuch();
         poolTicket = pool.acquire(session.executor(), (connection, problem) -> {
             poolTicket = null;
             acquiring = false;
@@ -463,6 +469,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
             applySettings(connection);
         });
+    }
+
+    /** Keeps the client's further input in its socket, not in memory, while a backend is awaited; attach resumes. */
+    private void pauseIfHoldingMuch() {
+        if (acquiring && waitingBytes > PAUSE_WAITING_AT) {
+            session.channel().config().setAutoRead(false);
+        }
     }
 
     /**
