@@ -104,6 +104,28 @@ class TransactionPoolingTest {
         }
     }
 
+    @Test
+    void aQueryOverAMegabyteStartsATransactionLikeAnyOther() throws SQLException {
+        try (Connection client = proxy.connect("a"); Statement statement = client.createStatement();
+             ResultSet row = statement.executeQuery("SELECT length('" + "x".repeat(2_000_000) + "')")) {
+            row.next();
+            assertThat(row.getInt(1)).isEqualTo(2_000_000);
+        }
+    }
+
+    @Test
+    void statementsToPrepareBeyondTheLimitWithoutTheirSyncEndTheSessionWith54000() throws IOException {
+        String padding = "x".repeat(100_000);
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            for (int i = 0; i < 12; i++) {
+                client.raw().send(new Parse("unsynced_" + i, "SELECT 1 /* " + padding + " */", List.of()));
+            }
+            assertThat(client.raw().fatal().sqlState()).isEqualTo("54000");
+            assertThat(client.raw().closedByPeer()).isTrue();
+        }
+    }
+
     @AfterAll
     static void stop() {
         proxy.close();

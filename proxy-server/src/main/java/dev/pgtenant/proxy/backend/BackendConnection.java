@@ -108,8 +108,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * it applied. True when there are none and the connection has its login values, or when the last
      * client whose settings a login applied here had the same ones and nothing has changed since.
      * Values are compared as the server reported them after being set, so {@code utf8} matches the
-     * {@code UTF8} it became. Runs on the event loop of the client that holds the connection, as the
-     * pool handed it over; the backend's loop sends nothing meanwhile.
+     * {@code UTF8} it became. Runs on the event loop of the client the pool handed the connection to,
+     * which reads the parameters as {@code activate} does: an idle backend is not expected to report
+     * a change while this runs.
      */
     public boolean isAsLoginWith(Map<String, String> settings, Map<String, String> unreported) {
         Map<String, String> expected = settings.isEmpty() ? loginParameters

@@ -415,14 +415,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                         pool.resetAndRelease(connection);
                         fatal(error.get().sqlState() == null ? SqlState.INVALID_PARAMETER_VALUE.code() : error.get().sqlState(),
                                 "invalid startup parameter: " + error.get().message());
+                    } else if (state != State.CONNECTING || closeReason != null) {
+                        pool.resetAndRelease(connection);
                     } else {
-                        // Recorded whether or not the client is still there: the server has these settings now.
                         connection.clientSettingsApplied(values, unreported);
-                        if (state != State.CONNECTING || closeReason != null) {
-                            pool.resetAndRelease(connection);
-                        } else {
-                            activate(connection, unreported);
-                        }
+                        activate(connection, unreported);
                     }
                 }));
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -67,18 +68,29 @@ public final class LiveSessions {
     }
 
     /**
-     * Ends every client connection with 57P01, as PostgreSQL does at a shutdown, waiting for the
-     * closes up to the timeout; the event loops close whatever is left when they stop.
+     * Ends every client connection with 57P01, as PostgreSQL does at a shutdown. The error closes the
+     * connection once written; a client that reads nothing never lets it be written, so after half
+     * the timeout what is still open is closed without it.
      */
     public void closeAll(long timeout, TimeUnit unit) {
-        List<ChannelFuture> closing = new ArrayList<>();
-        for (ClientSession session : byProcessId.values()) {
-            closing.add(session.channel().closeFuture());
-            session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, "pgtenant is shutting down"));
+        List<ClientSession> sessions = new ArrayList<>(byProcessId.values());
+        for (ClientSession session : sessions) {
+            try {
+                session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, "pgtenant is shutting down"));
+            } catch (RejectedExecutionException loopStopped) {
+                session.channel().close();
+            }
         }
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        for (ChannelFuture future : closing) {
-            future.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        long half = unit.toNanos(timeout) / 2;
+        awaitClosed(sessions, System.nanoTime() + half);
+        sessions.forEach(session -> session.channel().close());
+        awaitClosed(sessions, System.nanoTime() + half);
+    }
+
+    private static void awaitClosed(List<ClientSession> sessions, long deadline) {
+        for (ClientSession session : sessions) {
+            ChannelFuture closed = session.channel().closeFuture();
+            closed.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 

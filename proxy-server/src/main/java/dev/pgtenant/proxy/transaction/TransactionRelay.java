@@ -176,8 +176,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 prepareWithoutBackend(frame);
                 return;
             }
-            hold(frame);
-            if (!acquiring) {
+            if (hold(frame) && !acquiring) {
                 acquire();
             }
             return;
@@ -185,14 +184,21 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         forwardSafely(frame);
     }
 
-    private void hold(Frame frame) {
+    /**
+     * Keeps a message until there is a backend; false when that ended the session. The limit is for
+     * messages held with no backend on its way (named Parses awaiting their Sync): while one is
+     * awaited, the pause bounds what is held, and a single message is bounded by maxMessageSize.
+     */
+    private boolean hold(Frame frame) {
         waitingBytes += frame.content().readableBytes();
         held().add(frame);
         pauseIfHoldingMuch();
-        if (waitingBytes > MAX_WAITING_BYTES) {
+        if (!acquiring && waiting.size() > 1 && waitingBytes > MAX_WAITING_BYTES) {
             session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
-                    + " bytes while waiting for a backend connection");
+                    + " bytes of statements to prepare without a Sync");
+            return false;
         }
+        return true;
     }
 
     /** A translation failure ends the session with its SQLSTATE rather than leaving it half-forwarded. */
@@ -246,8 +252,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         // Not the batch shape the proxy answers: send it to a backend as it is.
         held().addAll(listenBatch);
         listenBatch = List.of();
-        hold(frame);
-        acquire();
+        if (hold(frame)) {
+            acquire();
+        }
         return true;
     }
 
@@ -353,8 +360,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private void prepareWithoutBackend(Frame sync) {
         if (!waiting.stream().allMatch(this::isNamedParse)) {
-            hold(sync);
-            acquire();
+            if (hold(sync)) {
+                acquire();
+            }
             return;
         }
         sync.release();
@@ -497,7 +505,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         counters.settingsApplied.increment();
         acquiring = true;
-        session.channel().config().setAutoRead(false);
+        pauseIfHoldingMuch();
         BackendQuery.run(connection, sql, session.context().config().pool().connectTimeout())
                 .whenComplete((error, failure) -> session.executor().execute(() -> {
                     acquiring = false;
@@ -1548,6 +1556,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private void release(BackendConnection connection) {
         backend = null;
         attachment = null;
+        // Reads paused because this backend could not take more must not wait for its news any longer.
+        session.channel().config().setAutoRead(true);
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.channel().flush();
