@@ -56,7 +56,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** The largest batch kept for running it again. */
     private static final int MAX_REPLAY_BYTES = 64 * 1024;
     private static final String STALE_PLAN = "cached plan must not change result type";
-    /** Messages a client may send while waiting for a backend are held, up to this many bytes. */
+    /** Messages held with no backend on its way (named Parses before their Sync) may add up to this many bytes. */
     private static final int MAX_WAITING_BYTES = 1024 * 1024;
     /**
      * While a backend is awaited, the client's input stays in its socket once this much is held. Not
