@@ -479,6 +479,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         });
     }
 
+    /**
+     * Reads from the client again. Checked first: both ends of every transaction call it, and Netty's
+     * setter swaps its flag atomically even when reads are on already.
+     */
+    private void resumeClientReads() {
+        if (!session.channel().config().isAutoRead()) {
+            session.channel().config().setAutoRead(true);
+        }
+    }
+
     /** Keeps the client's further input in its socket, not in memory, while a backend is awaited; attach resumes. */
     private void pauseIfHoldingMuch() {
         if (acquiring && waitingBytes > PAUSE_WAITING_AT) {
@@ -568,7 +578,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         unnamedParsedThisHold = false;
         Attachment user = attachment;
         connection.onLoop(() -> connection.setUser(user));
-        session.channel().config().setAutoRead(true);
+        resumeClientReads();
         waitingBytes = 0;
         while (!waiting.isEmpty() && backend != null && !closed) {
             forwardSafely(waiting.poll());
@@ -1557,7 +1567,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         backend = null;
         attachment = null;
         // Reads paused because this backend could not take more must not wait for its news any longer.
-        session.channel().config().setAutoRead(true);
+        resumeClientReads();
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.channel().flush();
