@@ -27,6 +27,44 @@ class PoolLimitsTest {
         }
     }
 
+    /**
+     * One timer serves the whole queue: a client that started waiting later must get its own full
+     * timeout, and must still be failed after the one before it was.
+     */
+    @Test
+    void everyWaitingClientFailsAtItsOwnDeadline() throws Exception {
+        Duration timeout = Duration.ofMillis(1200);
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, timeout), "a");
+             Connection holder = proxy.connect("a")) {
+            assertThat(holder.isValid(5)).isTrue();
+            long firstStarted = System.nanoTime();
+            CompletableFuture<Long> first = CompletableFuture.supplyAsync(() -> waitUntilRefused(proxy));
+            Await.until(() -> proxy.stats("a").waiting() == 1
+                            && System.nanoTime() - firstStarted > timeout.toNanos() / 2,
+                    Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+            CompletableFuture<Long> second = CompletableFuture.supplyAsync(() -> waitUntilRefused(proxy));
+            assertThat(first.get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(timeout.toNanos());
+            assertThat(second.get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(timeout.toNanos());
+            CompletableFuture<Long> afterTheQueueEmptied = CompletableFuture.supplyAsync(() -> waitUntilRefused(proxy));
+            assertThat(afterTheQueueEmptied.get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(timeout.toNanos());
+            assertThat(proxy.stats("a").waiting()).isZero();
+        }
+    }
+
+    /** How long a login waited before the proxy refused it with 53300. */
+    private static long waitUntilRefused(ProxyFixture proxy) {
+        long started = System.nanoTime();
+        try {
+            proxy.connect("a").close();
+        } catch (SQLException e) {
+            if (e.getSQLState().equals("53300")) {
+                return System.nanoTime() - started;
+            }
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("the login got a connection while the only one was held");
+    }
+
     @Test
     void aWaitingClientGetsTheConnectionWhenItIsReleased() throws Exception {
         try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(20)), "a")) {

@@ -41,6 +41,8 @@ public final class BackendPool {
     private final java.util.Set<BackendConnection> evicted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private int opening;
     private boolean retired;
+    /** Whether a timer will look for overdue waiters; set while any wait. */
+    private boolean expiryTimerSet;
     private BackendCredentials credentials;
     private String credentialsPassword;
 
@@ -61,12 +63,18 @@ public final class BackendPool {
      * withdraws the request with {@link #cancel}.
      */
     public Object acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
-        PoolWaiter waiter = new PoolWaiter(loop, callback);
-        long timeoutMillis = settings.acquireTimeout().toMillis();
-        waiter.timeout(loop.schedule(() -> expire(waiter), timeoutMillis, TimeUnit.MILLISECONDS));
+        PoolWaiter waiter;
+        boolean startTimer;
         synchronized (server) {
+            // Stamped under the monitor, so the queue is in deadline order and the timer need look only at its head.
+            waiter = new PoolWaiter(loop, callback, System.nanoTime());
             waiters.add(waiter);
             server.waitingIn(this);
+            startTimer = !expiryTimerSet;
+            expiryTimerSet = true;
+        }
+        if (startTimer) {
+            loop.schedule(this::expireOverdue, settings.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
         server.dispatch();
         return waiter;
@@ -94,12 +102,8 @@ public final class BackendPool {
     /** Withdraws a request whose client has gone; a connection already on its way is released by the client. */
     public void cancel(Object ticket) {
         PoolWaiter waiter = (PoolWaiter) ticket;
-        boolean removed;
         synchronized (server) {
-            removed = waiters.remove(waiter);
-        }
-        if (removed) {
-            waiter.cancelTimeout();
+            waiters.remove(waiter);
         }
     }
 
@@ -392,18 +396,34 @@ public final class BackendPool {
         server.dispatch();
     }
 
-    private void expire(PoolWaiter waiter) {
-        boolean removed;
+    /**
+     * Fails the clients that have waited longer than the acquire timeout. One timer serves the whole
+     * queue, set for the deadline of its first waiter: a timer per wait, scheduled and cancelled for
+     * nearly every transaction when clients outnumber connections, cost more than the wait it guarded.
+     */
+    private void expireOverdue() {
+        long timeout = settings.acquireTimeout().toNanos();
+        List<PoolWaiter> overdue = new java.util.ArrayList<>();
+        PoolWaiter next;
         PoolStats stats;
         synchronized (server) {
-            removed = waiters.remove(waiter);
+            long now = System.nanoTime();
+            while (!waiters.isEmpty() && now - waiters.peekFirst().enqueuedNanos() >= timeout) {
+                overdue.add(waiters.pollFirst());
+            }
+            next = waiters.peekFirst();
+            expiryTimerSet = next != null;
             stats = new PoolStats(idle.size(), connections.size() - idle.size(), opening, waiters.size());
         }
-        if (removed) {
+        for (PoolWaiter waiter : overdue) {
             waiter.fail(new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "no backend connection to "
                     + target.database() + " became free within " + settings.acquireTimeout().toSeconds() + "s ("
                     + stats.active() + " in use of at most " + settings.maxSize() + ", " + server.total() + " of "
                     + server.maxConnections() + " on the server); try again later or raise pool.maxSize"));
+        }
+        if (next != null) {
+            long delay = next.enqueuedNanos() + timeout - System.nanoTime();
+            next.loop().schedule(this::expireOverdue, delay, TimeUnit.NANOSECONDS);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.pool;
 import dev.pgtenant.config.registry.BackendAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -81,12 +82,10 @@ final class BackendServer {
     void dispatch() {
         List<Runnable> actions;
         synchronized (this) {
-            // Releases and acquires without anyone waiting, the common case, have nothing to hand out.
-            if (waiting.isEmpty()) {
+            if (!anythingToDispatchLocked()) {
                 return;
             }
             actions = new ArrayList<>();
-            waiting.removeIf(pool -> !pool.hasWaitersLocked());
             List<BackendPool> byLoad = new ArrayList<>(waiting);
             byLoad.sort(Comparator.comparingInt(BackendPool::totalLocked));
             for (BackendPool pool : byLoad) {
@@ -106,6 +105,25 @@ final class BackendServer {
             }
         }
         actions.forEach(Runnable::run);
+    }
+
+    /**
+     * Whether a waiting client could get an idle connection or a new one. Drops pools nobody waits in
+     * any more. Most calls find nothing to do: releases and acquires with nobody waiting, and, when
+     * clients outnumber connections, with every connection in use; those skip the sorting below.
+     */
+    private boolean anythingToDispatchLocked() {
+        boolean found = false;
+        Iterator<BackendPool> candidates = waiting.iterator();
+        while (candidates.hasNext()) {
+            BackendPool pool = candidates.next();
+            if (!pool.hasWaitersLocked()) {
+                candidates.remove();
+            } else if (pool.idleCountLocked() > 0 || pool.needsConnectionLocked()) {
+                found = true;
+            }
+        }
+        return found;
     }
 
     /** A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting. */

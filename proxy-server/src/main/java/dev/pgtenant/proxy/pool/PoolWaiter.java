@@ -3,7 +3,6 @@ package dev.pgtenant.proxy.pool;
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.function.BiConsumer;
 
 /**
@@ -14,12 +13,12 @@ final class PoolWaiter {
 
     private final EventExecutor loop;
     private final BiConsumer<BackendConnection, ProtocolException> callback;
-    private final long enqueuedNanos = System.nanoTime();
-    private ScheduledFuture<?> timeout;
+    private final long enqueuedNanos;
 
-    PoolWaiter(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
+    PoolWaiter(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback, long enqueuedNanos) {
         this.loop = loop;
         this.callback = callback;
+        this.enqueuedNanos = enqueuedNanos;
     }
 
     EventExecutor loop() {
@@ -30,23 +29,11 @@ final class PoolWaiter {
         return enqueuedNanos;
     }
 
-    void timeout(ScheduledFuture<?> timeout) {
-        this.timeout = timeout;
-    }
-
     void deliver(BackendConnection connection) {
-        cancelTimeout();
         loop.execute(() -> callback.accept(connection, null));
     }
 
     void fail(ProtocolException problem) {
-        cancelTimeout();
         loop.execute(() -> callback.accept(null, problem));
-    }
-
-    void cancelTimeout() {
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
     }
 }
