@@ -3,10 +3,15 @@ package dev.pgtenant.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.testkit.Await;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -48,6 +53,31 @@ class PoolLimitsTest {
             CompletableFuture<Long> afterTheQueueEmptied = CompletableFuture.supplyAsync(() -> waitUntilRefused(proxy));
             assertThat(afterTheQueueEmptied.get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(timeout.toNanos());
             assertThat(proxy.stats("a").waiting()).isZero();
+        }
+    }
+
+    /** A session that routed to a pool just before a registry change retired it gets an answer, not the timeout. */
+    @Test
+    void aRequestToARetiredPoolFailsAtOnce() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(30)), "a");
+             Connection first = proxy.connect("a")) {
+            assertThat(first.isValid(5)).isTrue();
+            BackendPool pool = proxy.server().pools().all().stream()
+                    .filter(p -> p.target().database().equals(proxy.database("a"))).findFirst().orElseThrow();
+            proxy.server().pools().retainOnly(Set.of());
+            EventExecutor loop = new DefaultEventExecutor();
+            try {
+                CompletableFuture<SqlState> answer = new CompletableFuture<>();
+                pool.acquire(loop, (connection, problem) -> {
+                    if (connection != null) {
+                        pool.discard(connection, "test");
+                    }
+                    answer.complete(problem == null ? null : problem.sqlState());
+                });
+                assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(SqlState.ADMIN_SHUTDOWN);
+            } finally {
+                loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -64,17 +65,26 @@ public final class BackendPool {
      */
     public Object acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
         PoolWaiter waiter;
-        boolean startTimer;
+        boolean refused;
+        boolean startTimer = false;
         synchronized (server) {
             // Stamped under the monitor, so the queue is in deadline order and the timer need look only at its head.
             waiter = new PoolWaiter(loop, callback, System.nanoTime());
-            waiters.add(waiter);
-            server.waitingIn(this);
-            startTimer = !expiryTimerSet;
-            expiryTimerSet = true;
+            // A session that routed here just before a registry change: nobody would ever serve it.
+            refused = retired;
+            if (!refused) {
+                waiters.add(waiter);
+                server.waitingIn(this);
+                startTimer = !expiryTimerSet;
+                expiryTimerSet = true;
+            }
+        }
+        if (refused) {
+            waiter.fail(movedAway());
+            return waiter;
         }
         if (startTimer) {
-            loop.schedule(this::expireOverdue, settings.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            scheduleExpiry(loop, settings.acquireTimeout().toNanos());
         }
         server.dispatch();
         return waiter;
@@ -227,8 +237,11 @@ public final class BackendPool {
             idleNow.forEach(this::forgetLocked);
         }
         idleNow.forEach(c -> c.close("its database left the registry or moved to another backend"));
-        waiting.forEach(w -> w.fail(new ProtocolException(SqlState.ADMIN_SHUTDOWN,
-                "this database left the registry or moved to another backend; reconnect")));
+        waiting.forEach(w -> w.fail(movedAway()));
+    }
+
+    private static ProtocolException movedAway() {
+        return new ProtocolException(SqlState.ADMIN_SHUTDOWN, "this database left the registry or moved to another backend; reconnect");
     }
 
     /** Closes every connection and fails every waiter; for shutdown. */
@@ -242,6 +255,13 @@ public final class BackendPool {
         }
         waiting.forEach(w -> w.fail(new ProtocolException(SqlState.ADMIN_SHUTDOWN, reason)));
         open.forEach(c -> c.close(reason));
+    }
+
+    /** Whether the registry no longer routes to this pool. */
+    public boolean isRetired() {
+        synchronized (server) {
+            return retired;
+        }
     }
 
     /** Counts for tests and the admin view: idle, active, opening, waiting. */
@@ -422,8 +442,18 @@ public final class BackendPool {
                     + server.maxConnections() + " on the server); try again later or raise pool.maxSize"));
         }
         if (next != null) {
-            long delay = next.enqueuedNanos() + timeout - System.nanoTime();
-            next.loop().schedule(this::expireOverdue, delay, TimeUnit.NANOSECONDS);
+            scheduleExpiry(next.loop(), next.enqueuedNanos() + timeout - System.nanoTime());
+        }
+    }
+
+    private void scheduleExpiry(EventExecutor loop, long delayNanos) {
+        try {
+            loop.schedule(this::expireOverdue, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // The loop is shutting down with the proxy; the next wait sets the timer again on its own loop.
+            synchronized (server) {
+                expiryTimerSet = false;
+            }
         }
     }
 
