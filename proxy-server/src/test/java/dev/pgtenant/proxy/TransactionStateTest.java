@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgtenant.config.PoolSettings;
+import dev.pgtenant.config.registry.BackendAddress;
+import dev.pgtenant.config.registry.BackendLogin;
+import dev.pgtenant.config.registry.Organization;
+import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.protocol.ByteString;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BindComplete;
@@ -118,6 +122,64 @@ class TransactionStateTest {
             assertThat(stillListening).isNotNull().hasSize(1);
             assertThat(stillListening[0].getParameter()).isEqualTo("job 2");
             assertThat(first.unwrap(PGConnection.class).getNotifications(200)).isNullOrEmpty();
+        }
+    }
+
+    /**
+     * An organization moved to another backend and back gets a new pool for its database; its
+     * clients must listen through that pool, not through the retired one the first listener used.
+     */
+    @Test
+    void listeningWorksAgainAfterTheOrganizationMovedAwayAndBack() throws Exception {
+        try (ProxyFixture moving = ProxyFixture.start(ProxyFixture.transactionPool(2), "m")) {
+            try (Connection first = moving.connect("m")) {
+                execute(first, "LISTEN returns");
+            }
+            Organization org = moving.registry().organization(moving.orgId("m")).orElseThrow();
+            BackendLogin home = org.backend();
+            BackendLogin away = new BackendLogin(new BackendAddress("localhost", home.server().port()), home.database(),
+                    home.user(), home.password());
+            move(moving, new Organization(org.id(), away, org.poolMode()));
+            move(moving, org);
+            try (Connection listener = moving.connect("m"); Connection notifier = moving.connect("m")) {
+                execute(listener, "LISTEN returns");
+                execute(notifier, "NOTIFY returns, 'back home'");
+                PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
+                assertThat(received).isNotNull().hasSize(1);
+                assertThat(received[0].getParameter()).isEqualTo("back home");
+            }
+        }
+    }
+
+    /** Changes the registry as a reload does: the pools of targets no longer routed to are retired. */
+    private static void move(ProxyFixture proxy, Organization to) {
+        Registry before = proxy.registry();
+        proxy.update(registry -> registry.withOrganization(to));
+        proxy.server().registryChanged(before, proxy.registry());
+    }
+
+    /**
+     * The proxy answers a LISTEN batch itself only in the shape its answer fits (Parse, Bind, an
+     * optional Describe of the portal, Execute, Sync). Executed twice, the batch goes to a backend,
+     * and the client gets every reply it asked for.
+     */
+    @Test
+    void aListenBatchOfAnotherShapeGetsEveryReplyFromABackend() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw()
+                    .send(new Parse("", "LISTEN twice", List.of()))
+                    .send(new Bind("", "", List.of(), List.of(), List.of()))
+                    .send(new Execute("", 0))
+                    .send(new Bind("", "", List.of(), List.of(), List.of()))
+                    .send(new Execute("", 0))
+                    .send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            for (int execution = 0; execution < 2; execution++) {
+                assertThat(client.raw().receive()).isInstanceOf(BindComplete.class);
+                assertThat(((CommandComplete) client.raw().receive()).tag()).isEqualTo("LISTEN");
+            }
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
         }
     }
 

@@ -6,7 +6,6 @@ import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.backend.NotificationResponse;
 import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.proxy.backend.BackendConnection;
-import dev.pgtenant.proxy.backend.BackendTarget;
 import dev.pgtenant.proxy.backend.BackendUser;
 import dev.pgtenant.proxy.pool.BackendPool;
 import io.netty.buffer.ByteBuf;
@@ -37,16 +36,25 @@ public final class ChannelListeners {
         void notification(ByteBuf message);
     }
 
-    private final Map<BackendTarget, Listener> listeners = new ConcurrentHashMap<>();
+    /**
+     * By pool, not by database and role: a pool the registry stops routing to is retired, and when
+     * the same database is routed to again its new pool gets a listener of its own.
+     */
+    private final Map<BackendPool, Listener> listeners = new ConcurrentHashMap<>();
 
     /** Starts delivering {@code channel}'s notifications to {@code subscriber}; completes once in effect. */
     public CompletableFuture<Void> listen(BackendPool pool, EventExecutor loop, String channel, Subscriber subscriber) {
-        return listeners.computeIfAbsent(pool.target(), t -> new Listener(pool, loop)).listen(channel, subscriber);
+        Listener listener = listeners.get(pool);
+        if (listener == null) {
+            listeners.values().removeIf(Listener::isDone);
+            listener = listeners.computeIfAbsent(pool, p -> new Listener(p, loop));
+        }
+        return listener.listen(channel, subscriber);
     }
 
     /** Stops delivering {@code channel} ({@code null}: every channel) to {@code subscriber}. */
     public CompletableFuture<Void> unlisten(BackendPool pool, String channel, Subscriber subscriber) {
-        Listener listener = listeners.get(pool.target());
+        Listener listener = listeners.get(pool);
         return listener == null ? CompletableFuture.completedFuture(null) : listener.unlisten(channel, subscriber);
     }
 
@@ -71,6 +79,11 @@ public final class ChannelListeners {
         Listener(BackendPool pool, EventExecutor loop) {
             this.pool = pool;
             this.loop = loop;
+        }
+
+        /** Of a retired pool, with nobody listening and nothing held: no session can reach it again. */
+        synchronized boolean isDone() {
+            return pool.isRetired() && channels.isEmpty() && commands.isEmpty() && connection == null && !acquiring;
         }
 
         synchronized CompletableFuture<Void> listen(String channel, Subscriber subscriber) {

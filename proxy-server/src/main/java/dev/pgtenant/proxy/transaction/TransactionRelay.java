@@ -64,6 +64,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * that waits, and a client that waits for its answer sends nothing meanwhile.
      */
     private static final int PAUSE_WAITING_AT = 64 * 1024;
+
+    /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
+    private static final int LISTEN_BATCH_MESSAGES = 4;
     private static final Pattern LISTEN = Pattern.compile(
             "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
@@ -227,35 +230,51 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 answerListen(command, false, false);
             } else {
                 listenCommand = command;
-                listenBatch = new ArrayList<>(4);
+                listenBatch = new ArrayList<>(LISTEN_BATCH_MESSAGES);
                 listenBatch.add(frame);
             }
             return true;
         }
-        if (type == 'B' || type == 'D' || type == 'E') {
+        // Parse, Bind, Describe, Execute at most: a longer batch is not one the proxy answers, and is not held here unbounded.
+        if ((type == 'B' || type == 'D' || type == 'E') && listenBatch.size() < LISTEN_BATCH_MESSAGES) {
             listenBatch.add(frame);
             return true;
         }
-        if (type == 'S') {
-            boolean describe = listenBatch.stream().anyMatch(f -> f.type() == 'D');
-            boolean execute = listenBatch.stream().anyMatch(f -> f.type() == 'E');
-            boolean describesStatement = listenBatch.stream().anyMatch(f -> f.type() == 'D'
-                    && f.body().isReadable() && f.body().getByte(f.body().readerIndex()) == 'S');
-            if (execute && !describesStatement) {
-                frame.release();
-                listenBatch.forEach(Frame::release);
-                listenBatch = List.of();
-                answerListen(listenCommand, true, describe);
-                return true;
-            }
+        if (type == 'S' && isAnswerableListenBatch()) {
+            boolean describe = listenBatch.size() == LISTEN_BATCH_MESSAGES;
+            frame.release();
+            listenBatch.forEach(Frame::release);
+            listenBatch = List.of();
+            answerListen(listenCommand, true, describe);
+            return true;
         }
-        // Not the batch shape the proxy answers: send it to a backend as it is.
-        held().addAll(listenBatch);
+        // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
+        // way at once, so the limit on messages held without one does not apply.
+        listenBatch.add(frame);
+        for (Frame kept : listenBatch) {
+            waitingBytes += kept.content().readableBytes();
+            held().add(kept);
+        }
         listenBatch = List.of();
-        if (hold(frame)) {
-            acquire();
-        }
+        acquire();
         return true;
+    }
+
+    /**
+     * Whether the held batch is the one answerListen's replies fit: Parse, Bind, Execute, with a
+     * Describe of the portal between the last two or not. Any other batch would get fewer replies
+     * than it asked for.
+     */
+    private boolean isAnswerableListenBatch() {
+        int size = listenBatch.size();
+        if (size < LISTEN_BATCH_MESSAGES - 1 || listenBatch.get(1).type() != 'B' || listenBatch.get(size - 1).type() != 'E') {
+            return false;
+        }
+        if (size == LISTEN_BATCH_MESSAGES - 1) {
+            return true;
+        }
+        ByteBuf describe = listenBatch.get(2).body();
+        return listenBatch.get(2).type() == 'D' && describe.isReadable() && describe.getByte(describe.readerIndex()) == 'P';
     }
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
