@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The side-by-side benchmark: every scenario against PostgreSQL direct, PgBouncer and pgtenant, in
- * an order that rotates each round, after a warm-up that is not counted; medians over the rounds.
+ * an order that rotates each round, after a warm-up round that is not counted; medians over the rounds.
  * The latency and throughput scenarios also run through the bare {@link NettyRelay}, the floor of
  * pgtenant's CPU per transaction.
  * Run by bench/compare.sh; docs/benchmarks.md explains the scenarios and holds the latest full run.
@@ -21,9 +21,9 @@ import java.util.List;
 public final class Compare {
 
     /** How long and how big: a short mode for a quick look, a full mode for the record. */
-    record Mode(String name, Duration run, Duration warmup, int rounds, int scale, int largeRows, int idleClients) {
-        static final Mode SHORT = new Mode("short", Duration.ofSeconds(4), Duration.ofSeconds(3), 3, 1, 20_000, 2_000);
-        static final Mode FULL = new Mode("full", Duration.ofSeconds(10), Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
+    record Mode(String name, Duration run, int rounds, int scale, int largeRows, int idleClients) {
+        static final Mode SHORT = new Mode("short", Duration.ofSeconds(4), 3, 1, 20_000, 2_000);
+        static final Mode FULL = new Mode("full", Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
     }
 
     static final int POOL_SIZE = 10;
@@ -105,45 +105,43 @@ public final class Compare {
     }
 
     private void run(BenchEnvironment environment) throws Exception {
-        progress("warming up (not counted)");
-        for (Target target : environment.targetsWithFloor()) {
-            for (String protocol : PROTOCOLS) {
-                pgbench.run(target, mode.warmup(), false, "-S", "-M", protocol, "-c", "10", "-j", "2");
-            }
-        }
-        // Logins and large results take code paths of their own, which a JIT has not compiled yet.
-        for (Target target : selected("connect") ? environment.targets() : List.<Target>of()) {
-            pgbench.run(target, mode.warmup(), false, "-S", "-C", "-c", "10", "-j", "2");
-        }
-        for (Target target : selected("large") ? environment.targets() : List.<Target>of()) {
-            largeResults(target, LARGE_TRANSFERS, new Results());
-        }
+        // A whole round first, not counted: each scenario takes code paths of its own (waiting for a
+        // pooled connection only happens beyond 10 clients, logins under -C), and a JIT compiles them
+        // when they first run. Warmed up at 10 clients only, pgtenant's first round at 50 clients
+        // cost half as much CPU again as the rounds after it.
+        progress("warming up: one round, not counted");
+        round(environment, 0, new Results());
         for (int round = 0; round < mode.rounds(); round++) {
-            List<Target> order = rotated(environment.targets(), round);
-            List<Target> orderWithFloor = rotated(environment.targetsWithFloor(), round);
-            progress("round " + (round + 1) + " of " + mode.rounds() + ", order " + orderWithFloor.stream().map(Target::name).toList());
-            for (Target target : selected("latency") ? orderWithFloor : List.<Target>of()) {
-                latencyAtOneClient(target);
-            }
-            for (int clients : selected("throughput") ? CLIENTS : List.<Integer>of()) {
-                for (String protocol : PROTOCOLS) {
-                    for (Target target : orderWithFloor) {
-                        throughput(target, clients, protocol);
-                    }
-                }
-            }
-            for (Target target : selected("many") ? rotated(environment.proxies(), round) : List.<Target>of()) {
-                manyClients(target);
-            }
-            for (Target target : selected("connect") ? order : List.<Target>of()) {
-                connectionRate(target);
-            }
-            for (Target target : selected("large") ? order : List.<Target>of()) {
-                largeResults(target, LARGE_TRANSFERS, results);
-            }
+            progress("round " + (round + 1) + " of " + mode.rounds() + ", order "
+                    + rotated(environment.targetsWithFloor(), round).stream().map(Target::name).toList());
+            round(environment, round, results);
         }
         for (Target target : selected("idle") ? environment.proxies() : List.<Target>of()) {
             idleConnections(target);
+        }
+    }
+
+    private void round(BenchEnvironment environment, int round, Results into) throws Exception {
+        List<Target> order = rotated(environment.targets(), round);
+        List<Target> orderWithFloor = rotated(environment.targetsWithFloor(), round);
+        for (Target target : selected("latency") ? orderWithFloor : List.<Target>of()) {
+            latencyAtOneClient(target, into);
+        }
+        for (int clients : selected("throughput") ? CLIENTS : List.<Integer>of()) {
+            for (String protocol : PROTOCOLS) {
+                for (Target target : orderWithFloor) {
+                    throughput(target, clients, protocol, into);
+                }
+            }
+        }
+        for (Target target : selected("many") ? rotated(environment.proxies(), round) : List.<Target>of()) {
+            manyClients(target, into);
+        }
+        for (Target target : selected("connect") ? order : List.<Target>of()) {
+            connectionRate(target, into);
+        }
+        for (Target target : selected("large") ? order : List.<Target>of()) {
+            largeResults(target, LARGE_TRANSFERS, into);
         }
     }
 
@@ -173,33 +171,33 @@ public final class Compare {
     static final String ACTIVE_ALONE = "10 active clients alone: TPS";
     static final String ACTIVE_BESIDE_IDLE = "10 active clients beside the idle ones: TPS";
 
-    private void latencyAtOneClient(Target target) throws Exception {
+    private void latencyAtOneClient(Target target, Results into) throws Exception {
         Pgbench.Run run = pgbench.run(target, mode.run(), true, "-S", "-c", "1");
-        record(latencyMetric(), target, run, run.percentileMicros(0.5));
+        record(into, latencyMetric(), target, run, run.percentileMicros(0.5));
     }
 
-    private void throughput(Target target, int clients, String protocol) throws Exception {
+    private void throughput(Target target, int clients, String protocol, Results into) throws Exception {
         double cpuBefore = target.isProxy() ? ProcessStats.cpuSeconds(target.pid().getAsLong()) : 0;
         Pgbench.Run run = pgbench.run(target, mode.run(), false, "-S", "-M", protocol, "-c", Integer.toString(clients),
                 "-j", "2");
-        record(tpsMetric(clients, protocol), target, run, run.tps());
+        record(into, tpsMetric(clients, protocol), target, run, run.tps());
         if (target.isProxy()) {
             double cpu = ProcessStats.cpuSeconds(target.pid().getAsLong()) - cpuBefore;
-            record(cpuMetric(clients, protocol), target, run, cpu * 1_000_000 / Math.max(1, run.transactions()));
+            record(into, cpuMetric(clients, protocol), target, run, cpu * 1_000_000 / Math.max(1, run.transactions()));
         }
     }
 
-    private void manyClients(Target target) throws Exception {
+    private void manyClients(Target target, Results into) throws Exception {
         // pgbench's clock runs while its thousand clients log in, so the run gets time for that too.
         Pgbench.Run run = pgbench.run(target, mode.run().plusSeconds(15), true, "-S", "-c", Integer.toString(MANY_CLIENTS), "-j", "2");
-        results.add(MANY_ERRORS, target.name(), run.failed() + (run.completed() ? 0 : 1));
-        record(MANY_TPS, target, run, run.tps());
-        record(MANY_P99, target, run, run.percentileMicros(0.99) / 1000);
+        into.add(MANY_ERRORS, target.name(), run.failed() + (run.completed() ? 0 : 1));
+        record(into, MANY_TPS, target, run, run.tps());
+        record(into, MANY_P99, target, run, run.percentileMicros(0.99) / 1000);
     }
 
-    private void connectionRate(Target target) throws Exception {
+    private void connectionRate(Target target, Results into) throws Exception {
         Pgbench.Run run = pgbench.run(target, mode.run(), false, "-S", "-C", "-c", "10", "-j", "2");
-        record(CONNECT_RATE, target, run, run.tps());
+        record(into, CONNECT_RATE, target, run, run.tps());
     }
 
     private void largeResults(Target target, int transfers, Results into) throws IOException {
@@ -256,15 +254,15 @@ public final class Compare {
         for (int run = 0; run < ACTIVE_RUNS; run++) {
             Pgbench.Run active = pgbench.run(target, mode.run(), false, "-S", "-c", Integer.toString(ACTIVE_CLIENTS_BESIDE_IDLE),
                     "-j", "2");
-            record(metric, target, active, active.tps());
+            record(results, metric, target, active, active.tps());
         }
     }
 
-    private void record(String metric, Target target, Pgbench.Run run, double value) {
+    private void record(Results into, String metric, Target target, Pgbench.Run run, double value) {
         if (run.clean()) {
-            results.add(metric, target.name(), value);
+            into.add(metric, target.name(), value);
         } else {
-            results.fail(metric, target.name(), firstError(run.output()));
+            into.fail(metric, target.name(), firstError(run.output()));
         }
     }
 
