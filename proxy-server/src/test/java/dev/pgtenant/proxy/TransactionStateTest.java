@@ -183,6 +183,27 @@ class TransactionStateTest {
         }
     }
 
+    /** A batch whose Bind names another statement runs that statement, whatever the Parse before it said. */
+    @Test
+    void aListenParseFollowedByTheBindOfAnotherStatementRunsThatStatement() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(new Parse("answer", "SELECT 42", List.of())).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw()
+                    .send(new Parse("", "LISTEN elsewhere", List.of()))
+                    .send(new Bind("", "answer", List.of(), List.of(), List.of()))
+                    .send(new Execute("", 0))
+                    .send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) client.raw().receive(), 0)).isEqualTo("42");
+            assertThat(((CommandComplete) client.raw().receive()).tag()).isEqualTo("SELECT 1");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+        }
+    }
+
     @Test
     void listenInsideATransactionPins() throws SQLException {
         long pinsBefore = proxy.server().statementCounters().pins();

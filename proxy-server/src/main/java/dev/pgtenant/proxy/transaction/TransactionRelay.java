@@ -261,20 +261,29 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /**
-     * Whether the held batch is the one answerListen's replies fit: Parse, Bind, Execute, with a
-     * Describe of the portal between the last two or not. Any other batch would get fewer replies
-     * than it asked for.
+     * Whether the held batch is the one answerListen's replies fit: Parse, Bind of that unnamed
+     * statement, Execute of the Bind's portal, with a Describe of that portal between the last two or
+     * not. Any other batch would get replies to something it did not ask.
      */
     private boolean isAnswerableListenBatch() {
         int size = listenBatch.size();
         if (size < LISTEN_BATCH_MESSAGES - 1 || listenBatch.get(1).type() != 'B' || listenBatch.get(size - 1).type() != 'E') {
             return false;
         }
+        // Names are compared as bytes: ISO-8859-1 maps each to one character.
+        ByteBuf bind = listenBatch.get(1).body();
+        String portal = readString(bind, 0, StandardCharsets.ISO_8859_1);
+        if (portal == null || !"".equals(readString(bind, portal.length() + 1, StandardCharsets.ISO_8859_1))
+                || !portal.equals(readString(listenBatch.get(size - 1).body(), 0, StandardCharsets.ISO_8859_1))) {
+            return false;
+        }
         if (size == LISTEN_BATCH_MESSAGES - 1) {
             return true;
         }
-        ByteBuf describe = listenBatch.get(2).body();
-        return listenBatch.get(2).type() == 'D' && describe.isReadable() && describe.getByte(describe.readerIndex()) == 'P';
+        Frame describe = listenBatch.get(2);
+        ByteBuf body = describe.body();
+        return describe.type() == 'D' && body.isReadable() && body.getByte(body.readerIndex()) == 'P'
+                && portal.equals(readString(body, 1, StandardCharsets.ISO_8859_1));
     }
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
