@@ -42,7 +42,7 @@ public final class BackendPool {
     private final java.util.Set<BackendConnection> evicted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private int opening;
     private boolean retired;
-    /** Whether a timer will look for overdue waiters; set while any wait. */
+    /** Whether a timer is pending that will look for overdue waiters (and set itself again while any wait). */
     private boolean expiryTimerSet;
     private BackendCredentials credentials;
     private String credentialsPassword;

@@ -110,7 +110,7 @@ final class BackendServer {
     /**
      * Whether a waiting client could get an idle connection or a new one. Drops pools nobody waits in
      * any more. Most calls find nothing to do: releases and acquires with nobody waiting, and, when
-     * clients outnumber connections, with every connection in use; those skip the sorting below.
+     * clients outnumber connections, with every connection in use; those skip dispatch's sorting.
      */
     private boolean anythingToDispatchLocked() {
         boolean found = false;
