@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.auth.ClientLogin;
+import dev.pgtenant.protocol.message.backend.Authentication;
+import dev.pgtenant.protocol.message.frontend.FrontendMessage;
 import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.testkit.Await;
 import io.netty.util.concurrent.DefaultEventExecutor;
@@ -11,6 +14,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +113,31 @@ class PoolLimitsTest {
             Await.until(() -> proxy.stats("a").waiting() == 1, Duration.ofSeconds(10), () -> "no waiter");
             holder.close();
             assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(proxy.orgId("a"));
+        }
+    }
+
+    /**
+     * A client that authenticated and left while its session waited for a backend gives up its place
+     * in the queue, and the login replies the proxy held back for it are freed (the fixture's close
+     * checks for leaked buffers).
+     */
+    @Test
+    void aClientThatLeavesWhileWaitingForABackendLeavesNothingBehind() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(30)), "a");
+             Connection holder = proxy.connect("a")) {
+            assertThat(holder.isValid(5)).isTrue();
+            try (RawClient raw = new RawClient(proxy.port())) {
+                raw.startup(proxy.user("a"));
+                ClientLogin login = ClientLogin.withPassword(proxy.user("a"), ProxyFixture.PASSWORD);
+                // The mechanisms, then the server's first message: the answer to it completes authentication.
+                for (int step = 0; step < 2; step++) {
+                    Optional<FrontendMessage> answer = login.respond((Authentication) raw.receive());
+                    raw.send(answer.orElseThrow());
+                }
+                Await.until(() -> proxy.stats("a").waiting() == 1, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+            }
+            Await.until(() -> proxy.stats("a").waiting() == 0, Duration.ofSeconds(10), () -> "" + proxy.stats("a"));
+            assertThat(holder.isValid(5)).isTrue();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.session;
 import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.SharedDatabase;
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.ByteString;
 import dev.pgtenant.protocol.ProtocolException;
@@ -78,8 +79,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private String userName;
     private ScramServerExchange scram;
     private boolean saslStarted;
-    /** Volatile: {@link LiveSessions#endSessions} reads it from the thread applying a registry change. */
-    private volatile String destination;
+    /**
+     * Where the session goes: the registry's Organization or SharedDatabase itself, shared by all its
+     * sessions (of which many may be idle), or a label. Volatile: {@link LiveSessions#endSessions}
+     * reads it from the thread applying a registry change.
+     */
+    private volatile Object destination;
     private PoolMode mode;
     private BackendPool pool;
     private Object poolTicket;
@@ -91,6 +96,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private BackendKeyData key;
     private ScheduledFuture<?> authenticationTimeout;
     private int pendingBytes;
+    /**
+     * Messages to the client not yet flushed, in one buffer: from the end of authentication to
+     * ReadyForQuery a login's replies go out in one write, and the client wakes once for them.
+     */
+    private ByteBuf reply;
     private String closeReason;
 
     public ClientSession(ProxyContext context) {
@@ -121,7 +131,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Where the session goes, for messages: "organization 101". */
     public String destination() {
-        return destination;
+        Object to = destination;
+        if (to instanceof Organization org) {
+            return "organization " + org.id();
+        }
+        if (to instanceof SharedDatabase database) {
+            return "shared database " + database.name();
+        }
+        return (String) to;
     }
 
     /** Who this is, for logs: user, address and destination. */
@@ -139,9 +156,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         closeReason = message + " (SQLSTATE " + sqlState + ")";
-        ByteBuf buf = ctx.alloc().buffer();
-        ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null).encode(buf);
-        ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
+        write(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null));
+        ByteBuf unsent = reply;
+        reply = null;
+        ctx.writeAndFlush(unsent).addListener(ChannelFutureListener.CLOSE);
     }
 
     public void close(String reason) {
@@ -227,6 +245,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         log.info("session of {} ended: {}", describeClient(), closeReason);
         state = State.CLOSED;
         cancelAuthenticationTimeout();
+        if (reply != null) {
+            reply.release();
+            reply = null;
+        }
         if (pending != null) {
             pending.forEach(Frame::release);
             pending = null;
@@ -319,7 +341,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             ByteString serverFinal = scram.handleClientFinal(response.data());
             scram = null;
             write(new Authentication.SaslFinal(serverFinal));
-            writeAndFlush(new Authentication.Ok());
+            // Not flushed: it goes with the session's first parameters, or with the error that ends it.
+            write(new Authentication.Ok());
             authenticated();
         } catch (ScramException e) {
             if (e.sqlState() == SqlState.INVALID_PASSWORD) {
@@ -356,17 +379,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (decision instanceof RoutingDecision.ToOrganization to) {
             Organization org = to.organization();
             // Interned: one copy for all the sessions of an organization, of which there are many idle ones.
-            destination = ("organization " + org.id()).intern();
+            destination = org;
             pool = context.pools().pool(context.target(org.backend()));
             configured = org.poolMode() != null ? org.poolMode() : configured;
         } else {
             RoutingDecision.ToSharedDatabase to = (RoutingDecision.ToSharedDatabase) decision;
-            destination = ("shared database " + to.database().name()).intern();
+            destination = to.database();
             pool = context.pools().pool(context.target(to.database().backend()));
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;
-        log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination, mode);
+        log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination(), mode);
         poolTicket = pool.acquire(ctx.executor(), this::onBackend);
         ctx.pipeline().replace(FrameDecoder.class, "frames",
                 new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
@@ -410,7 +433,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 .whenComplete((error, failure) -> ctx.executor().execute(() -> {
                     if (failure != null) {
                         pool.discard(connection, "failed while applying client parameters: " + failure.getMessage());
-                        fatal(SqlState.CONNECTION_FAILURE, "lost the connection to " + destination + " while starting the session");
+                        fatal(SqlState.CONNECTION_FAILURE, "lost the connection to " + destination() + " while starting the session");
                     } else if (error.isPresent()) {
                         pool.resetAndRelease(connection);
                         fatal(error.get().sqlState() == null ? SqlState.INVALID_PARAMETER_VALUE.code() : error.get().sqlState(),
@@ -434,7 +457,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 : new TransactionRelay(this, pool, connection, unreported, context.statementCounters());
         startup = null;
         parameters = null;
-        log.debug("{} ready in {} ({} mode)", describeClient(), destination, mode);
+        log.debug("{} ready in {} ({} mode)", describeClient(), destination(), mode);
         ArrayDeque<Frame> held = pending;
         pending = null;
         pendingBytes = 0;
@@ -470,15 +493,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- helpers ----
 
+    /** Adds a message to {@link #reply}; {@link #writeAndFlush} sends them all. */
     private void write(BackendMessage message) {
-        ByteBuf buf = ctx.alloc().buffer();
-        message.encode(buf);
-        ctx.write(buf);
+        if (reply == null) {
+            reply = ctx.alloc().buffer();
+        }
+        message.encode(reply);
     }
 
     private void writeAndFlush(BackendMessage message) {
         write(message);
-        ctx.flush();
+        ByteBuf unsent = reply;
+        reply = null;
+        ctx.writeAndFlush(unsent);
     }
 
     private void cancelAuthenticationTimeout() {
@@ -491,6 +518,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     String describeClient() {
         String address = ctx == null ? "?" : String.valueOf(ctx.channel().remoteAddress());
         return (userName == null ? "client" : "user " + userName) + " from " + address
-                + (destination == null ? "" : " (" + destination + ")");
+                + (destination == null ? "" : " (" + destination() + ")");
     }
 }
