@@ -4,6 +4,7 @@ import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.codec.MessageWriter;
 import dev.pgtenant.protocol.message.backend.Authentication;
 import dev.pgtenant.protocol.message.backend.BackendKeyData;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
@@ -64,6 +65,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private volatile boolean settingsChanged;
     /** Incremented by every ParameterStatus after login, so a settled check sees any change since. */
     private volatile int parameterChanges;
+    /** {@link #parameterStatusMessages}, with the {@link #parameterChanges} count it was encoded at. */
+    private volatile EncodedParameters encodedParameters;
     private Map<String, String> settledStartup;
     private Map<String, String> settledReported;
     private int settledAtChange;
@@ -100,6 +103,25 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** The parameters the backend has reported so far (server_version, TimeZone, ...). */
     public Map<String, String> parameters() {
         return Collections.unmodifiableMap(parameters);
+    }
+
+    private record EncodedParameters(int atChange, byte[] messages) {
+    }
+
+    /**
+     * {@link #parameters} as the ParameterStatus messages a client's login is sent, encoded again
+     * only after a change: every login on the connection sends the same ones. The count is read
+     * before the map, so a change that lands while they are encoded makes the next call encode again.
+     */
+    public byte[] parameterStatusMessages() {
+        int changes = parameterChanges;
+        EncodedParameters encoded = encodedParameters;
+        if (encoded == null || encoded.atChange() != changes) {
+            encoded = new EncodedParameters(changes, MessageWriter.toBytes(out -> parameters.forEach(
+                    (name, value) -> new ParameterStatus(name, value).encode(out))));
+            encodedParameters = encoded;
+        }
+        return encoded.messages();
     }
 
     /**

@@ -450,7 +450,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private void activate(BackendConnection connection, Map<String, String> unreported) {
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
-        connection.parameters().forEach((name, value) -> write(new ParameterStatus(name, value)));
+        write(connection.parameterStatusMessages());
         write(key);
         writeAndFlush(new ReadyForQuery(connection.status()));
         relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
@@ -499,6 +499,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             reply = ctx.alloc().buffer();
         }
         message.encode(reply);
+    }
+
+    /** Adds messages already encoded to {@link #reply}. */
+    private void write(byte[] messages) {
+        if (reply == null) {
+            reply = ctx.alloc().buffer(messages.length);
+        }
+        reply.writeBytes(messages);
     }
 
     private void writeAndFlush(BackendMessage message) {

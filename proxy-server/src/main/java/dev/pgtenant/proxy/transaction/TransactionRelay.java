@@ -86,7 +86,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * as this client has been told them; only those, since they are compared at every new backend.
      * Shared with the sessions that have the same values (see SharedSettings).
      */
-    private Map<String, String> reported = Map.of();
+    private Map<String, String> reported;
     /** The client's named statements; an immutable empty map until the first, as most sessions prepare none. */
     private Map<String, StatementText> statements = Map.of();
     /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
@@ -146,7 +146,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         this.pinSessionState = session.context().config().pool().pinSessionState();
         this.maxClientStatements = session.context().config().pool().maxClientStatements();
         this.startupSettings = session.context().sharedSettings().share(startupSettings);
-        first.parameters().forEach(this::recordReported);
+        this.reported = reportedParameters(first.parameters());
         release(first);
     }
 
@@ -1614,6 +1614,17 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             pool.discard(lost, "pgtenant lost track of the protocol state");
         }
         session.fatal(SqlState.INTERNAL_ERROR, "pgtenant lost track of this session's protocol state; reconnect");
+    }
+
+    /** The reported ones among a login's parameters, gathered before sharing: one map per login, not one per parameter. */
+    private Map<String, String> reportedParameters(Map<String, String> parameters) {
+        Map<String, String> found = new HashMap<>();
+        parameters.forEach((name, value) -> {
+            if (isReported(name)) {
+                found.put(name, value);
+            }
+        });
+        return session.context().sharedSettings().share(found);
     }
 
     private void recordReported(String name, String value) {
