@@ -375,7 +375,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
             return;
         }
-        PoolMode configured = context.config().pool().poolMode();
+        PoolMode configured = context.poolMode();
         if (decision instanceof RoutingDecision.ToOrganization to) {
             Organization org = to.organization();
             // Interned: one copy for all the sessions of an organization, of which there are many idle ones.
@@ -389,7 +389,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;
-        log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination(), mode);
+        if (log.isDebugEnabled()) {
+            log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination(), mode);
+        }
         poolTicket = pool.acquire(ctx.executor(), this::onBackend);
         ctx.pipeline().replace(FrameDecoder.class, "frames",
                 new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
@@ -457,7 +459,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 : new TransactionRelay(this, pool, connection, unreported, context.statementCounters());
         startup = null;
         parameters = null;
-        log.debug("{} ready in {} ({} mode)", describeClient(), destination(), mode);
+        if (log.isDebugEnabled()) {
+            log.debug("{} ready in {} ({} mode)", describeClient(), destination(), mode);
+        }
         ArrayDeque<Frame> held = pending;
         pending = null;
         pendingBytes = 0;

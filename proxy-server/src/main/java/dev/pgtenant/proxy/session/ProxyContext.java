@@ -1,6 +1,7 @@
 package dev.pgtenant.proxy.session;
 
 import dev.pgtenant.config.ProxyConfig;
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Registry;
@@ -28,6 +29,8 @@ public final class ProxyContext {
     private final StatementCounters statementCounters = new StatementCounters();
     private final ChannelListeners channelListeners = new ChannelListeners();
     private final SharedSettings sharedSettings = new SharedSettings();
+    /** {@code pool.mode}, parsed once rather than at each login. */
+    private final PoolMode poolMode;
 
     public ProxyContext(ProxyConfig config, Supplier<Registry> registry, Pools pools, BackendCanceller canceller,
                         BackendAddress embeddedBackend) {
@@ -37,11 +40,17 @@ public final class ProxyContext {
         this.pools = pools;
         this.canceller = canceller;
         this.embeddedBackend = embeddedBackend;
+        this.poolMode = config.pool().poolMode();
         new SecureRandom().nextBytes(unknownUserSecret);
     }
 
     public ProxyConfig config() {
         return config;
+    }
+
+    /** The pool mode of organizations and users that set none. */
+    public PoolMode poolMode() {
+        return poolMode;
     }
 
     public Registry registry() {

@@ -6,7 +6,6 @@ import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.proxy.transaction.SessionStateScanner;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The run-time parameters a client asked for at startup (application_name, client_encoding,
@@ -18,7 +17,6 @@ import java.util.regex.Pattern;
  */
 public final class SessionParameters {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]{0,62}");
     /** Startup keys that are not run-time parameters. */
     private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options");
 
@@ -137,8 +135,16 @@ public final class SessionParameters {
         return words;
     }
 
+    /** A letter or underscore, then up to 62 letters, digits, underscores or dots: checked by hand, as at every login. */
     private static String checkedName(String name) {
-        if (!NAME.matcher(name).matches()) {
+        int length = name.length();
+        boolean valid = length > 0 && length <= 63;
+        for (int i = 0; valid && i < length; i++) {
+            char c = name.charAt(i);
+            valid = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+                    || i > 0 && (c >= '0' && c <= '9' || c == '.');
+        }
+        if (!valid) {
             throw unsupported("\"" + name + "\" is not a valid parameter name");
         }
         return name;

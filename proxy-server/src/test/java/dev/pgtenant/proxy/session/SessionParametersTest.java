@@ -70,6 +70,26 @@ class SessionParametersTest {
                 .isInstanceOf(ProtocolException.class).hasMessageContaining("replication");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "_x", "A_b.c9", "search_path", "myapp.tenant_hint"})
+    void namesOfLettersDigitsUnderscoresAndDotsAreTaken(String name) {
+        assertThat(SessionParameters.from(startup(name, "1")).values()).containsEntry(name, "1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1a", ".a", "a-b", "a b", "a\"b", "caf\u00e9", "a;b"})
+    void otherNamesAreRefused(String name) {
+        assertThatThrownBy(() -> SessionParameters.from(startup(name, "1")))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.sqlState().code()).isEqualTo("0A000"));
+    }
+
+    @Test
+    void namesAreAtMost63Characters() {
+        String longest = "n".repeat(63);
+        assertThat(SessionParameters.from(startup(longest, "1")).values()).containsKey(longest);
+        assertThatThrownBy(() -> SessionParameters.from(startup(longest + "n", "1"))).isInstanceOf(ProtocolException.class);
+    }
+
     @Test
     void injectionInParameterNamesIsRefused() {
         assertThatThrownBy(() -> SessionParameters.from(startup("x'); DROP TABLE t; --", "1")))
