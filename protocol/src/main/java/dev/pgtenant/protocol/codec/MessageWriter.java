@@ -19,7 +19,7 @@ public final class MessageWriter {
         out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
     }
 
-    /** What an encoder writes, as an array: for blocking clients (tools, tests) that write byte arrays. */
+    /** What an encoder writes, as an array: for blocking clients (tools, tests), and for messages encoded once and sent many times. */
     public static byte[] toBytes(java.util.function.Consumer<ByteBuf> encoder) {
         ByteBuf buf = io.netty.buffer.Unpooled.buffer();
         try {

@@ -110,7 +110,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /**
      * {@link #parameters} as the ParameterStatus messages a client's login is sent, encoded again
-     * only after a change: every login on the connection sends the same ones. The count is read
+     * only after a change: every login on the connection sends the same ones. Runs on the client's
+     * loop, like {@link #isAsLoginWith}, while the client holds the connection. The count is read
      * before the map, so a change that lands while they are encoded makes the next call encode again.
      */
     public byte[] parameterStatusMessages() {

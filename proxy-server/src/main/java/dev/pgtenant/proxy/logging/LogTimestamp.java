@@ -23,8 +23,17 @@ public final class LogTimestamp extends ClassicConverter {
     private record Second(long epochSecond, String date, String offset) {
     }
 
-    private final ZoneId zone = ZoneId.systemDefault();
+    private final ZoneId zone;
     private volatile Second last = new Second(Long.MIN_VALUE, "", "");
+
+    /** In the system's time zone, as logback's {@code %d}. */
+    public LogTimestamp() {
+        this(ZoneId.systemDefault());
+    }
+
+    LogTimestamp(ZoneId zone) {
+        this.zone = zone;
+    }
 
     @Override
     public String convert(ILoggingEvent event) {

@@ -341,7 +341,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             ByteString serverFinal = scram.handleClientFinal(response.data());
             scram = null;
             write(new Authentication.SaslFinal(serverFinal));
-            // Not flushed: it goes with the session's first parameters, or with the error that ends it.
+            // Not flushed: it goes with the session's first parameters (or the admin console's),
+            // or with the error that ends it.
             write(new Authentication.Ok());
             authenticated();
         } catch (ScramException e) {
@@ -378,7 +379,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         PoolMode configured = context.poolMode();
         if (decision instanceof RoutingDecision.ToOrganization to) {
             Organization org = to.organization();
-            // Interned: one copy for all the sessions of an organization, of which there are many idle ones.
             destination = org;
             pool = context.pools().pool(context.target(org.backend()));
             configured = org.poolMode() != null ? org.poolMode() : configured;
