@@ -37,6 +37,7 @@ import dev.pgtenant.proxy.transaction.TransactionRelay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -156,10 +157,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         closeReason = message + " (SQLSTATE " + sqlState + ")";
-        write(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null));
-        ByteBuf unsent = reply;
-        reply = null;
-        ctx.writeAndFlush(unsent).addListener(ChannelFutureListener.CLOSE);
+        writeAndFlush(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     public void close(String reason) {
@@ -499,25 +498,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Adds a message to {@link #reply}; {@link #writeAndFlush} sends them all. */
     private void write(BackendMessage message) {
-        if (reply == null) {
-            reply = ctx.alloc().buffer();
-        }
-        message.encode(reply);
+        message.encode(reply());
     }
 
     /** Adds messages already encoded to {@link #reply}. */
     private void write(byte[] messages) {
-        if (reply == null) {
-            reply = ctx.alloc().buffer(messages.length);
-        }
-        reply.writeBytes(messages);
+        reply().writeBytes(messages);
     }
 
-    private void writeAndFlush(BackendMessage message) {
+    private ByteBuf reply() {
+        if (reply == null) {
+            reply = ctx.alloc().buffer();
+        }
+        return reply;
+    }
+
+    private ChannelFuture writeAndFlush(BackendMessage message) {
         write(message);
         ByteBuf unsent = reply;
         reply = null;
-        ctx.writeAndFlush(unsent);
+        return ctx.writeAndFlush(unsent);
     }
 
     private void cancelAuthenticationTimeout() {
