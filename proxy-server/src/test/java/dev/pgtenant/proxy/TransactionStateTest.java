@@ -400,6 +400,33 @@ class TransactionStateTest {
         }
     }
 
+    /**
+     * The relay sends a repeated unnamed Parse on without decoding it; the client's own statement
+     * must still be the one it remembers, here after a statement that left the remembered verdict
+     * behind (UNLISTEN, which changes what the proxy keeps for the session, is never remembered as
+     * harmless, and does not pin the session).
+     */
+    @Test
+    void anUnnamedStatementParsedAgainIsTheOneRestoredOnTheNextBackend() throws IOException, SQLException {
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "r");
+             ScramClient a = ScramClient.login(single.port(), single.user("r"), ProxyFixture.PASSWORD);
+             ScramClient b = ScramClient.login(single.port(), single.user("r"), ProxyFixture.PASSWORD)) {
+            a.awaitReady();
+            b.awaitReady();
+            for (String sql : List.of("SELECT 'mine'", "UNLISTEN nobody", "SELECT 'mine'")) {
+                a.raw().send(new Parse("", sql, List.of())).send(new Sync());
+                assertThat(a.raw().receive()).isInstanceOf(ParseComplete.class);
+                assertThat(a.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            }
+            b.raw().send(new Parse("", "SELECT 'other'", List.of())).send(new Sync());
+            assertThat(b.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(b.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            a.raw().send(new Bind("", "", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) a.raw().receive(), 0)).isEqualTo("mine");
+        }
+    }
+
     @Test
     void queryInsideAFailedPipelineIsSkippedLikeThePostgresqlBackendDoes() throws IOException {
         try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {

@@ -309,6 +309,11 @@ public final class BackendPool {
 
     /** The most recently used idle connection on {@code loop}, else the most recently used. */
     private BackendConnection takeIdleLocked(EventExecutor loop) {
+        BackendConnection newest = idle.peekLast();
+        if (newest != null && newest.channel().eventLoop() == loop) {
+            // The usual case, and with one event loop the only one: no iterator for it.
+            return idle.pollLast();
+        }
         Iterator<BackendConnection> newestFirst = idle.descendingIterator();
         while (newestFirst.hasNext()) {
             BackendConnection candidate = newestFirst.next();

@@ -113,6 +113,9 @@ final class BackendServer {
      * clients outnumber connections, with every connection in use; those skip dispatch's sorting.
      */
     private boolean anythingToDispatchLocked() {
+        if (waiting.isEmpty()) {
+            return false;
+        }
         boolean found = false;
         Iterator<BackendPool> candidates = waiting.iterator();
         while (candidates.hasNext()) {

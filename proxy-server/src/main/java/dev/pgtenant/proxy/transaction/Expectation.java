@@ -1,5 +1,7 @@
 package dev.pgtenant.proxy.transaction;
 
+import java.util.Arrays;
+
 /**
  * What the proxy expects back for one message it forwarded (or answered itself), in order. The
  * backend answers messages in the order it received them, so the head of the queue says what the
@@ -42,7 +44,11 @@ record Expectation(Kind kind, String clientName, StatementText text) {
         }
     }
 
+    /** One per kind, shared: most messages expect a reply that concerns no statement. */
+    private static final Expectation[] PLAIN = Arrays.stream(Kind.values())
+            .map(kind -> new Expectation(kind, null, null)).toArray(Expectation[]::new);
+
     static Expectation of(Kind kind) {
-        return new Expectation(kind, null, null);
+        return PLAIN[kind.ordinal()];
     }
 }

@@ -20,16 +20,21 @@ import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,6 +76,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
             Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+    /** What ParseComplete, BindComplete and CloseComplete may each answer. */
+    private static final Set<Expectation.Kind> PARSE_COMPLETE_ANSWERS = EnumSet.of(
+            Expectation.Kind.CLIENT_PARSE, Expectation.Kind.INTERNAL_PARSE, Expectation.Kind.ONE_REPLY);
+    private static final Set<Expectation.Kind> BIND_COMPLETE_ANSWERS = EnumSet.of(Expectation.Kind.ONE_REPLY);
+    private static final Set<Expectation.Kind> CLOSE_COMPLETE_ANSWERS =
+            EnumSet.of(Expectation.Kind.INTERNAL_CLOSE, Expectation.Kind.ONE_REPLY);
+    private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final AtomicIntegerFieldUpdater<TransactionRelay> CANCELS_IN_FLIGHT =
             AtomicIntegerFieldUpdater.newUpdater(TransactionRelay.class, "cancelsInFlight");
 
@@ -288,16 +300,17 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
     private Matcher listenCommand(Frame frame) {
-        ByteBuf body = frame.body();
+        ByteBuf body = frame.content();
+        int start = frame.bodyIndex();
         int sqlAt;
         if (frame.type() == 'Q') {
             sqlAt = 0;
-        } else if (frame.type() == 'P' && body.isReadable() && body.getByte(body.readerIndex()) == 0) {
+        } else if (frame.type() == 'P' && start < body.writerIndex() && body.getByte(start) == 0) {
             sqlAt = 1;
         } else {
             return null;
         }
-        int from = body.readerIndex() + sqlAt;
+        int from = start + sqlAt;
         if (clientStatus != TransactionStatus.IDLE || !startsWithWord(body, from, "listen") && !startsWithWord(body, from, "unlisten")) {
             return null;
         }
@@ -367,11 +380,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (frame.type() != 'P') {
             return false;
         }
-        ByteBuf body = frame.body();
-        if (!body.isReadable() || body.getByte(body.readerIndex()) == 0) {
+        ByteBuf message = frame.content();
+        int nameAt = frame.bodyIndex();
+        if (nameAt >= message.writerIndex() || message.getByte(nameAt) == 0) {
             // The unnamed statement, which drivers parse for every execution: no string decoded for it.
             return false;
         }
+        ByteBuf body = frame.body();
         String name = readString(body, 0, StandardCharsets.ISO_8859_1);
         String query = name == null ? null : readString(body, name.length() + 1, StandardCharsets.ISO_8859_1);
         return name != null && query != null && !statements.containsKey(name)
@@ -790,17 +805,27 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void forwardParse(Frame frame) {
         unsynced = true;
-        ByteBuf body = frame.body();
-        int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+        ByteBuf message = frame.content();
+        int nameStart = frame.bodyIndex();
+        int end = message.writerIndex();
+        int nameEnd = message.indexOf(nameStart, end, (byte) 0);
         if (skippingToSync || nameEnd < 0) {
             passThrough(frame, Expectation.Kind.ONE_REPLY);
             return;
         }
-        String name = body.toString(body.readerIndex(), nameEnd - body.readerIndex(), StandardCharsets.ISO_8859_1);
-        byte[] definition = new byte[body.writerIndex() - nameEnd - 1];
-        body.getBytes(nameEnd + 1, definition);
+        // Drivers parse the same unnamed statement for every execution: its verdict is remembered,
+        // and the same one again goes on as it came, with nothing decoded or copied.
+        if (nameEnd == nameStart && sameBytes(message, nameEnd + 1, end, lastHarmlessDefinition)) {
+            unnamedParsedThisHold = true;
+            unnamedDefinition = lastHarmlessDefinition;
+            expect(Expectation.of(Expectation.Kind.ONE_REPLY));
+            send(frame);
+            return;
+        }
+        String name = message.toString(nameStart, nameEnd - nameStart, StandardCharsets.ISO_8859_1);
+        byte[] definition = new byte[end - nameEnd - 1];
+        message.getBytes(nameEnd + 1, definition);
         StatementText text = new StatementText(definition);
-        // Drivers parse the same unnamed statement for every execution: its verdict is remembered.
         List<List<String>> scanned = Arrays.equals(definition, lastHarmlessDefinition) ? List.of()
                 : text.statementsToCheck();
         Optional<String> refusal = checkSessionState(scanned);
@@ -849,10 +874,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void forwardBind(Frame frame) {
         unsynced = true;
-        ByteBuf body = frame.body();
-        int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
-        int nameEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, body.writerIndex(), (byte) 0);
-        String name = nameEnd < 0 ? null : body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1);
+        ByteBuf message = frame.content();
+        int portalEnd = message.indexOf(frame.bodyIndex(), message.writerIndex(), (byte) 0);
+        int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, message.writerIndex(), (byte) 0);
+        String name = nameEnd < 0 ? null : message.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1);
         StatementText text = name == null || skippingToSync ? null : statements.get(name);
         if (text == null) {
             if (name != null && name.isEmpty() && !skippingToSync) {
@@ -862,7 +887,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 // Never let a client reach statements the proxy prepared for others.
                 frame.release();
                 expect(Expectation.of(Expectation.Kind.ONE_REPLY));
-                sendBind(body, portalEnd, nameEnd, "pgtenant-unknown:" + name);
+                sendBind(frame, portalEnd, nameEnd, "pgtenant-unknown:" + name);
                 return;
             }
             passThrough(frame, Expectation.Kind.ONE_REPLY);
@@ -870,16 +895,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         ensurePrepared(text);
         expect(new Expectation(Expectation.Kind.ONE_REPLY, null, text));
-        sendBind(body, portalEnd, nameEnd, text.backendName());
+        sendBind(frame, portalEnd, nameEnd, text.backendName());
         frame.release();
     }
 
-    private void sendBind(ByteBuf body, int portalEnd, int nameEnd, String statement) {
-        ByteBuf rewritten = backend.channel().alloc().buffer(body.readableBytes() + 64);
+    /** The client's Bind with {@code statement} in place of the name between {@code portalEnd} and {@code nameEnd}. */
+    private void sendBind(Frame bind, int portalEnd, int nameEnd, String statement) {
+        ByteBuf message = bind.content();
+        int start = bind.bodyIndex();
+        ByteBuf rewritten = backend.channel().alloc().buffer(message.writerIndex() - start + 64);
         rewritten.writeByte('B').writeInt(0);
-        rewritten.writeBytes(body, body.readerIndex(), portalEnd + 1 - body.readerIndex());
+        rewritten.writeBytes(message, start, portalEnd + 1 - start);
         writeName(rewritten, statement);
-        rewritten.writeBytes(body, nameEnd + 1, body.writerIndex() - nameEnd - 1);
+        rewritten.writeBytes(message, nameEnd + 1, message.writerIndex() - nameEnd - 1);
         rewritten.setInt(1, rewritten.writerIndex() - 1);
         backend.write(rewritten);
     }
@@ -905,11 +933,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void forwardDescribe(Frame frame) {
         unsynced = true;
-        StatementText text = namedStatement(frame);
+        ByteBuf message = frame.content();
+        int at = frame.bodyIndex();
+        boolean statement = at < message.writerIndex() && message.getByte(at) == 'S';
+        String name = statement ? stringAt(message, at + 1, StandardCharsets.ISO_8859_1) : null;
+        StatementText text = name == null || name.isEmpty() || skippingToSync ? null : statements.get(name);
         if (text == null) {
-            ByteBuf body = frame.body();
-            boolean statement = body.isReadable() && body.getByte(body.readerIndex()) == 'S';
-            String name = statement ? readString(body, 1, StandardCharsets.ISO_8859_1) : null;
             if (name != null && !skippingToSync) {
                 if (name.isEmpty()) {
                     restoreUnnamed();
@@ -1199,9 +1228,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             case 'N', 'A' -> toClient(frame);
             case 'E' -> onError(frame);
             case 'Z' -> onReady(frame);
-            case '1' -> onReply(frame, Expectation.Kind.CLIENT_PARSE, Expectation.Kind.INTERNAL_PARSE, Expectation.Kind.ONE_REPLY);
-            case '2' -> onReply(frame, Expectation.Kind.ONE_REPLY);
-            case '3' -> onReply(frame, Expectation.Kind.INTERNAL_CLOSE, Expectation.Kind.ONE_REPLY);
+            case '1' -> onReply(frame, PARSE_COMPLETE_ANSWERS);
+            case '2' -> onReply(frame, BIND_COMPLETE_ANSWERS);
+            case '3' -> onReply(frame, CLOSE_COMPLETE_ANSWERS);
             case 'T', 'n' -> {
                 Expectation head = expected.peek();
                 if (head != null && head.kind() == Expectation.Kind.DESCRIBE) {
@@ -1228,9 +1257,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         answerWhatTheProxyCan();
     }
 
-    private void onReply(Frame frame, Expectation.Kind... accepted) {
+    private void onReply(Frame frame, Set<Expectation.Kind> accepted) {
         Expectation head = expected.poll();
-        if (head == null || !List.of(accepted).contains(head.kind())) {
+        if (head == null || !accepted.contains(head.kind())) {
             frame.release();
             lostTrack("unexpected reply '" + (char) frame.type() + "' while expecting " + (head == null ? "nothing" : head.kind()));
             return;
@@ -1706,6 +1735,25 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return name == null || name.isEmpty() ? null : statements.get(name);
     }
 
+    /** Whether {@code buf} holds exactly {@code bytes} from {@code at} to {@code end}; compared eight bytes at a time. */
+    static boolean sameBytes(ByteBuf buf, int at, int end, byte[] bytes) {
+        if (bytes == null || end - at != bytes.length) {
+            return false;
+        }
+        int i = 0;
+        for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
+            if (buf.getLong(at + i) != (long) BIG_ENDIAN_LONG.get(bytes, i)) {
+                return false;
+            }
+        }
+        for (; i < bytes.length; i++) {
+            if (buf.getByte(at + i) != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void writeName(ByteBuf buf, String name) {
         buf.writeCharSequence(name, StandardCharsets.ISO_8859_1);
         buf.writeByte(0);
@@ -1734,12 +1782,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
     private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
-        int start = body.readerIndex() + offset;
-        if (start > body.writerIndex()) {
+        return stringAt(body, body.readerIndex() + offset, charset);
+    }
+
+    /** The NUL-terminated string at index {@code start} of {@code buf}, or null when unterminated. */
+    private static String stringAt(ByteBuf buf, int start, java.nio.charset.Charset charset) {
+        if (start > buf.writerIndex()) {
             return null;
         }
-        int end = body.indexOf(start, body.writerIndex(), (byte) 0);
-        return end < 0 ? null : body.toString(start, end - start, charset);
+        int end = buf.indexOf(start, buf.writerIndex(), (byte) 0);
+        return end < 0 ? null : buf.toString(start, end - start, charset);
     }
 
     private static String setConfig(String name, String value) {
