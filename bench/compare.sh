@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pgtenant side by side with PgBouncer and PostgreSQL direct: see docs/benchmarks.md.
-# Usage: bench/compare.sh [--mode short|full] [--postgres postgresql://USER:PASSWORD@HOST:PORT/postgres] [--out FILE]
+# Usage: bench/compare.sh [--mode short|full] [--rounds N] [--scenario NAME]... [--postgres postgresql://USER:PASSWORD@HOST:PORT/postgres] [--out FILE]
 # Builds pgtenant, installs PgBouncer and pgbench from Debian when missing (as root), starts an
 # embedded PostgreSQL unless --postgres gives one, and writes a Markdown report to bench/results/.
 set -euo pipefail

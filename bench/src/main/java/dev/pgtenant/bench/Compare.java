@@ -24,6 +24,11 @@ public final class Compare {
     record Mode(String name, Duration run, int rounds, int scale, int largeRows, int idleClients) {
         static final Mode SHORT = new Mode("short", Duration.ofSeconds(4), 3, 1, 20_000, 2_000);
         static final Mode FULL = new Mode("full", Duration.ofSeconds(10), 5, 10, 100_000, 10_000);
+
+        /** More rounds, for a figure that one mode's rounds leave within the noise. */
+        Mode withRounds(int count) {
+            return new Mode(name, run, count, scale, largeRows, idleClients);
+        }
     }
 
     static final int POOL_SIZE = 10;
@@ -54,6 +59,7 @@ public final class Compare {
 
     public static void main(String[] args) throws Exception {
         Mode mode = Mode.SHORT;
+        Integer rounds = null;
         String postgresUrl = null;
         Path jar = Path.of("proxy-server/target/pgtenant.jar");
         Path out = null;
@@ -66,6 +72,7 @@ public final class Compare {
                     case "full" -> Mode.FULL;
                     default -> throw new IllegalArgumentException("--mode is short or full");
                 };
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--postgres" -> postgresUrl = args[++i];
                 case "--pgtenant-jar" -> jar = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
@@ -78,9 +85,15 @@ public final class Compare {
                     scenarios.add(scenario);
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: Compare [--mode short|full] [--postgres URL] [--pgtenant-jar JAR] [--out FILE]"
+                        + "; usage: Compare [--mode short|full] [--rounds N] [--postgres URL] [--pgtenant-jar JAR] [--out FILE]"
                         + " [--pgtenant-jvm-option OPTION]... [--scenario " + String.join("|", SCENARIOS) + "]...");
             }
+        }
+        if (rounds != null) {
+            if (rounds < 1) {
+                throw new IllegalArgumentException("--rounds is at least 1");
+            }
+            mode = mode.withRounds(rounds);
         }
         Path work = Files.createTempDirectory("pgtenant-bench");
         if (out == null) {

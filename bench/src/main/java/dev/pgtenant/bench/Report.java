@@ -26,6 +26,7 @@ final class Report {
     private final String postgresVersion;
     private final String arguments;
     private final List<String> lines = new ArrayList<>();
+    private final List<String> roundsHeld = new ArrayList<>();
     private int met;
     private int missed;
 
@@ -94,6 +95,12 @@ final class Report {
         out.add("");
         out.addAll(lines);
         out.add("");
+        if (!roundsHeld.isEmpty()) {
+            out.add("## Rounds in which pgtenant met the target against the same round's PgBouncer");
+            out.add("");
+            out.addAll(roundsHeld);
+            out.add("");
+        }
         out.add("## Raw figures (every round)");
         out.add("");
         for (String metric : results.metrics()) {
@@ -146,11 +153,35 @@ final class Report {
                 verdict = check.met(tenant, bouncer) ? "yes" : "**no**";
             }
             count(verdict);
+            if (target.contains("PgBouncer")) {
+                countRoundsHeld(metric, target, check);
+            }
         }
         lines.add("| " + metric + " | " + figure(metric, DIRECT, direct, format) + " | " + figure(metric, BOUNCER, bouncer, format)
                 + " | " + figure(metric, TENANT, tenant, format) + " | " + figure(metric, FLOOR, floor, format)
                 + " | " + ratio(tenant, bouncer) + " | " + ratio(tenant, direct) + " | " + ratio(floor, bouncer)
                 + " | " + (target == null ? "" : target) + " | " + verdict + " |");
+    }
+
+    /**
+     * In how many rounds pgtenant's figure met the target against the same round's PgBouncer. A
+     * median close to the line says little when this is near half the rounds.
+     */
+    private void countRoundsHeld(String metric, String target, Check check) {
+        List<Double> tenant = results.values(metric, TENANT);
+        List<Double> bouncer = results.values(metric, BOUNCER);
+        if (tenant.isEmpty() || tenant.size() != bouncer.size()) {
+            return;
+        }
+        int held = 0;
+        for (int round = 0; round < tenant.size(); round++) {
+            double ours = tenant.get(round);
+            double theirs = bouncer.get(round);
+            if (!Double.isNaN(ours) && !Double.isNaN(theirs) && check.met(ours, theirs)) {
+                held++;
+            }
+        }
+        roundsHeld.add("- " + metric + " (" + target + "): " + held + " of " + tenant.size());
     }
 
     private void directRow(String metric) {

@@ -41,6 +41,11 @@ final class Results {
         return list != null && !list.isEmpty();
     }
 
+    /** Every round's value in the order measured; empty when never measured. */
+    List<Double> values(String metric, String target) {
+        return values.getOrDefault(metric, Map.of()).getOrDefault(target, List.of());
+    }
+
     /** Every round's value, for the raw figures of the report. */
     String rounds(String metric, String target) {
         List<Double> list = values.getOrDefault(metric, Map.of()).get(target);

@@ -29,6 +29,9 @@ class ReportTest {
         assertThat(markdown).contains("| " + simple + " | 2000 | 1000 | 1200 | – | 1.20 | 0.60 | – | ≥ 1.1 × PgBouncer | yes |");
         assertThat(markdown).contains("| " + prepared + " | 3000 | failed | 1500 | – | – | 0.50 | – | ≥ 1.1 × PgBouncer | yes (PgBouncer failed) |");
         assertThat(markdown).contains("Targets: 2 met, 0 not met.");
+        assertThat(markdown).as("each round against the same round's PgBouncer: 1.2 × each time")
+                .contains("- " + simple + " (≥ 1.1 × PgBouncer): 3 of 3")
+                .contains("- " + prepared + " (≥ 1.1 × PgBouncer): 0 of 1");
         assertThat(markdown).as("scenarios not run have no row").doesNotContain(Compare.CONNECT_RATE);
         assertThat(markdown).contains("## Failures", "already exists");
     }
@@ -41,6 +44,21 @@ class ReportTest {
         results.add(metric, Target.PGTENANT, 45);
         assertThat(report(results)).contains("| " + metric + " | – | 30.0 | 45.0 | – | 1.50 | – | – | ≤ PgBouncer's | **no** |")
                 .contains("Targets: 0 met, 1 not met.");
+    }
+
+    @Test
+    void countsTheRoundsInWhichTheTargetHeldRoundByRound() {
+        Results results = new Results();
+        String metric = Compare.cpuMetric(50, "extended");
+        double[] bouncer = {32, 40, 30, 35};
+        double[] tenant = {30, 45, 28, 36};
+        for (int round = 0; round < bouncer.length; round++) {
+            results.add(metric, Target.PGBOUNCER, bouncer[round]);
+            results.add(metric, Target.PGTENANT, tenant[round]);
+        }
+        assertThat(report(results)).as("median 33.0 against 33.5, and below PgBouncer in rounds 1 and 3")
+                .contains("| " + metric + " | – | 33.5 | 33.0 |")
+                .contains("- " + metric + " (≤ PgBouncer's): 2 of 4");
     }
 
     @Test
