@@ -48,8 +48,10 @@ final class Report {
         double addedBouncer = median(latency, BOUNCER) - median(latency, DIRECT);
         double addedTenant = median(latency, TENANT) - median(latency, DIRECT);
         double addedFloor = median(latency, FLOOR) - median(latency, DIRECT);
-        derivedRow("select-only c=1: p50 latency added over direct (µs)", addedBouncer, addedTenant, addedFloor, "%.0f",
-                "≤ PgBouncer's", addedTenant <= addedBouncer, true);
+        String added = "select-only c=1: p50 latency added over direct (µs)";
+        derivedRow(added, addedBouncer, addedTenant, addedFloor, "%.0f", "≤ PgBouncer's", addedTenant <= addedBouncer, true);
+        // Over the same round's direct figure for both, adding less is being faster.
+        countRoundsHeld(added, latency, "≤ PgBouncer's", (tenant, bouncer) -> tenant <= bouncer);
         for (int clients : Compare.CLIENTS) {
             for (String protocol : Compare.PROTOCOLS) {
                 row(Compare.tpsMetric(clients, protocol), "%.0f", "≥ 1.1 × PgBouncer", ratioAtLeast(1.1));
@@ -154,7 +156,7 @@ final class Report {
             }
             count(verdict);
             if (target.contains("PgBouncer")) {
-                countRoundsHeld(metric, target, check);
+                countRoundsHeld(metric, metric, target, check);
             }
         }
         lines.add("| " + metric + " | " + figure(metric, DIRECT, direct, format) + " | " + figure(metric, BOUNCER, bouncer, format)
@@ -167,21 +169,34 @@ final class Report {
      * In how many rounds pgtenant's figure met the target against the same round's PgBouncer. A
      * median close to the line says little when this is near half the rounds.
      */
-    private void countRoundsHeld(String metric, String target, Check check) {
+    private void countRoundsHeld(String label, String metric, String target, Check check) {
         List<Double> tenant = results.values(metric, TENANT);
         List<Double> bouncer = results.values(metric, BOUNCER);
-        if (tenant.isEmpty() || tenant.size() != bouncer.size()) {
+        String line = "- " + label + " (" + target + "): ";
+        if (tenant.isEmpty() || bouncer.isEmpty()) {
             return;
         }
+        if (tenant.size() != bouncer.size()) {
+            roundsHeld.add(line + "rounds not comparable (" + tenant.size() + " for pgtenant, " + bouncer.size()
+                    + " for PgBouncer)");
+            return;
+        }
+        int both = 0;
         int held = 0;
         for (int round = 0; round < tenant.size(); round++) {
             double ours = tenant.get(round);
             double theirs = bouncer.get(round);
-            if (!Double.isNaN(ours) && !Double.isNaN(theirs) && check.met(ours, theirs)) {
+            if (Double.isNaN(ours) || Double.isNaN(theirs)) {
+                continue;
+            }
+            both++;
+            if (check.met(ours, theirs)) {
                 held++;
             }
         }
-        roundsHeld.add("- " + metric + " (" + target + "): " + held + " of " + tenant.size());
+        int failed = tenant.size() - both;
+        roundsHeld.add(line + (both == 0 ? "no round in which both ran"
+                : held + " of " + both + (failed == 0 ? "" : " (and " + failed + " in which one failed)")));
     }
 
     private void directRow(String metric) {

@@ -401,6 +401,43 @@ class TransactionStateTest {
     }
 
     /**
+     * The proxy's names for the statements it prepares derive from their text, so a client that
+     * knows another's SQL knows the name on the shared backend: a Bind or Describe of it must fail
+     * as a statement that does not exist, never run the other client's statement.
+     */
+    @Test
+    void aClientCannotReachAStatementTheProxyPreparedForAnother() throws Exception {
+        try (ProxyFixture single = ProxyFixture.start(ProxyFixture.transactionPool(1), "p");
+             ScramClient a = ScramClient.login(single.port(), single.user("p"), ProxyFixture.PASSWORD);
+             ScramClient b = ScramClient.login(single.port(), single.user("p"), ProxyFixture.PASSWORD)) {
+            a.awaitReady();
+            b.awaitReady();
+            String sql = "SELECT 'secret of a'";
+            a.raw().send(new Parse("secret", sql, List.of())).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(a.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            byte[] definition = (sql + "\0\0\0").getBytes(StandardCharsets.UTF_8);
+            String backendName = "pgtenant_" + java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(definition), 0, 16);
+
+            b.raw().send(new Bind("", backendName, List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(b.raw().receive()).isInstanceOfSatisfying(ErrorResponse.class, e -> {
+                assertThat(e.sqlState()).isEqualTo("26000");
+                assertThat(e.message()).contains("pgtenant-unknown:" + backendName);
+            });
+            assertThat(b.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            b.raw().send(new Describe(PortalOrStatement.STATEMENT, backendName)).send(new Sync());
+            assertThat(b.raw().receive()).isInstanceOfSatisfying(ErrorResponse.class, e -> assertThat(e.sqlState()).isEqualTo("26000"));
+            assertThat(b.raw().receive()).isInstanceOf(ReadyForQuery.class);
+
+            a.raw().send(new Bind("", "secret", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) a.raw().receive(), 0)).as("the statement is there, for its own client")
+                    .isEqualTo("secret of a");
+        }
+    }
+
+    /**
      * The relay sends a repeated unnamed Parse on without decoding it; the client's own statement
      * must still be the one it remembers, here after a statement that left the remembered verdict
      * behind (UNLISTEN, which changes what the proxy keeps for the session, is never remembered as

@@ -44,6 +44,7 @@ public final class Frame extends DefaultByteBufHolder {
     /**
      * Where the body starts in {@link #content()}: read a message's fields by index from there to
      * its writer index, on the hot path, where {@link #body()}'s slice would be one more object.
+     * Like {@link #body()}, only meaningful for a frame of one message.
      */
     public int bodyIndex() {
         return content().readerIndex() + HEADER_LENGTH;

@@ -300,25 +300,25 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
     private Matcher listenCommand(Frame frame) {
-        ByteBuf body = frame.content();
+        ByteBuf message = frame.content();
         int start = frame.bodyIndex();
         int sqlAt;
         if (frame.type() == 'Q') {
             sqlAt = 0;
-        } else if (frame.type() == 'P' && start < body.writerIndex() && body.getByte(start) == 0) {
+        } else if (frame.type() == 'P' && start < message.writerIndex() && message.getByte(start) == 0) {
             sqlAt = 1;
         } else {
             return null;
         }
         int from = start + sqlAt;
-        if (clientStatus != TransactionStatus.IDLE || !startsWithWord(body, from, "listen") && !startsWithWord(body, from, "unlisten")) {
+        if (clientStatus != TransactionStatus.IDLE || !startsWithWord(message, from, "listen") && !startsWithWord(message, from, "unlisten")) {
             return null;
         }
-        int sqlEnd = body.indexOf(from, body.writerIndex(), (byte) 0);
-        if (sqlEnd < 0 || frame.type() == 'P' && (sqlEnd + 3 > body.writerIndex() || body.getShort(sqlEnd + 1) != 0)) {
+        int sqlEnd = message.indexOf(from, message.writerIndex(), (byte) 0);
+        if (sqlEnd < 0 || frame.type() == 'P' && (sqlEnd + 3 > message.writerIndex() || message.getShort(sqlEnd + 1) != 0)) {
             return null;
         }
-        Matcher command = LISTEN.matcher(body.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
+        Matcher command = LISTEN.matcher(message.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
         if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
             return null;
         }
@@ -826,6 +826,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         byte[] definition = new byte[end - nameEnd - 1];
         message.getBytes(nameEnd + 1, definition);
         StatementText text = new StatementText(definition);
+        // A named statement with the text of the last harmless one needs no scan either.
         List<List<String>> scanned = Arrays.equals(definition, lastHarmlessDefinition) ? List.of()
                 : text.statementsToCheck();
         Optional<String> refusal = checkSessionState(scanned);
@@ -885,9 +886,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
             if (name != null && name.startsWith(StatementText.BACKEND_PREFIX) && !skippingToSync) {
                 // Never let a client reach statements the proxy prepared for others.
-                frame.release();
                 expect(Expectation.of(Expectation.Kind.ONE_REPLY));
                 sendBind(frame, portalEnd, nameEnd, "pgtenant-unknown:" + name);
+                frame.release();
                 return;
             }
             passThrough(frame, Expectation.Kind.ONE_REPLY);
@@ -933,12 +934,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void forwardDescribe(Frame frame) {
         unsynced = true;
-        ByteBuf message = frame.content();
-        int at = frame.bodyIndex();
-        boolean statement = at < message.writerIndex() && message.getByte(at) == 'S';
-        String name = statement ? stringAt(message, at + 1, StandardCharsets.ISO_8859_1) : null;
-        StatementText text = name == null || name.isEmpty() || skippingToSync ? null : statements.get(name);
+        StatementText text = namedStatement(frame);
         if (text == null) {
+            String name = describedStatementName(frame);
             if (name != null && !skippingToSync) {
                 if (name.isEmpty()) {
                     restoreUnnamed();
@@ -1329,7 +1327,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (head != null && head.kind().endsWithReady()) {
             return;
         }
-        skipToSync(head);
+        // The head is out of the queue and undone already; an expectation equal to it may come next.
+        skipToSync(null);
     }
 
     /**
@@ -1435,7 +1434,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         for (String stale : staleOnBackend) {
-            expect(new Expectation(Expectation.Kind.INTERNAL_CLOSE, null, null));
+            expect(Expectation.of(Expectation.Kind.INTERNAL_CLOSE));
             sendTargeted('C', stale);
         }
         staleOnBackend = List.of();
@@ -1726,13 +1725,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 : statements.get(body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
     }
 
+    /** The client's named statement a Describe of a statement names, or null (and null while skipping to Sync). */
     private StatementText namedStatement(Frame frame) {
-        ByteBuf body = frame.body();
-        if (skippingToSync || !body.isReadable() || body.getByte(body.readerIndex()) != 'S') {
-            return null;
-        }
-        String name = readString(body, 1, StandardCharsets.ISO_8859_1);
+        String name = skippingToSync ? null : describedStatementName(frame);
         return name == null || name.isEmpty() ? null : statements.get(name);
+    }
+
+    /** The name in a Describe of a statement, "" for the unnamed one; null for a portal or an unterminated name. */
+    private static String describedStatementName(Frame describe) {
+        ByteBuf message = describe.content();
+        int at = describe.bodyIndex();
+        return at < message.writerIndex() && message.getByte(at) == 'S'
+                ? stringAt(message, at + 1, StandardCharsets.ISO_8859_1) : null;
     }
 
     /** Whether {@code buf} holds exactly {@code bytes} from {@code at} to {@code end}; compared eight bytes at a time. */
