@@ -416,9 +416,24 @@ class TransactionStateTest {
             a.raw().send(new Parse("secret", sql, List.of())).send(new Sync());
             assertThat(a.raw().receive()).isInstanceOf(ParseComplete.class);
             assertThat(a.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            // The proxy prepares it on a backend when it is first used.
+            a.raw().send(new Bind("", "secret", List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
+            assertThat(a.raw().receive()).isInstanceOf(BindComplete.class);
+            assertThat(text((DataRow) a.raw().receive(), 0)).isEqualTo("secret of a");
+            assertThat(a.raw().receive()).isInstanceOf(CommandComplete.class);
+            assertThat(a.raw().receive()).isInstanceOf(ReadyForQuery.class);
             byte[] definition = (sql + "\0\0\0").getBytes(StandardCharsets.UTF_8);
             String backendName = "pgtenant_" + java.util.HexFormat.of()
                     .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(definition), 0, 16);
+            // The proxy echoes whatever name it refuses: first make sure this one is on the shared backend.
+            b.raw().send(new Query("SELECT name FROM pg_prepared_statements"));
+            List<String> onBackend = new ArrayList<>();
+            for (BackendMessage reply = b.raw().receive(); !(reply instanceof ReadyForQuery); reply = b.raw().receive()) {
+                if (reply instanceof DataRow row) {
+                    onBackend.add(text(row, 0));
+                }
+            }
+            assertThat(onBackend).contains(backendName);
 
             b.raw().send(new Bind("", backendName, List.of(), List.of(), List.of())).send(new Execute("", 0)).send(new Sync());
             assertThat(b.raw().receive()).isInstanceOfSatisfying(ErrorResponse.class, e -> {
