@@ -6,7 +6,7 @@ import io.netty.buffer.DefaultByteBufHolder;
 /**
  * One whole typed message exactly as it arrived: the type byte, the length and the body. The relay
  * forwards {@link #content()} untouched; code that must look inside uses {@link #body()}.
- * A decoder that merges runs ({@link FrameDecoder#mergingRuns}) may instead give one frame for
+ * A scanner that merges runs ({@link MessageScanner#mergingRuns}) may instead give one frame for
  * several consecutive messages of a type forwarded without being looked into, such as DataRow:
  * then {@link #count()} says how many. Reference counted: whoever ends up holding a frame releases it once.
  */
@@ -17,6 +17,9 @@ public final class Frame extends DefaultByteBufHolder {
 
     private final byte type;
     private final int count;
+    /** The buffer the frame was read from, which its content keeps alive, so that neighbours can be written as one; or null. */
+    private final ByteBuf source;
+    private final int sourceIndex;
 
     public Frame(byte type, ByteBuf message) {
         this(type, message, 1);
@@ -24,12 +27,36 @@ public final class Frame extends DefaultByteBufHolder {
 
     /** {@code count} whole messages of {@code type}, one after the other in {@code messages}. */
     public Frame(byte type, ByteBuf messages, int count) {
+        this(type, messages, count, null, 0);
+    }
+
+    private Frame(byte type, ByteBuf messages, int count, ByteBuf source, int sourceIndex) {
         super(messages);
         if (count < 1) {
             throw new IllegalArgumentException("a frame holds at least one message");
         }
         this.type = type;
         this.count = count;
+        this.source = source;
+        this.sourceIndex = sourceIndex;
+    }
+
+    /**
+     * A frame of the {@code count} messages at {@code index} to {@code index + length} of {@code buffer},
+     * retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
+     */
+    public static Frame of(byte type, ByteBuf buffer, int index, int length, int count) {
+        return new Frame(type, buffer.retainedSlice(index, length), count, buffer, index);
+    }
+
+    /** The buffer the frame was read from, valid while the frame is; null when not known. */
+    ByteBuf source() {
+        return source;
+    }
+
+    /** Where the frame's content starts in {@link #source()}. */
+    int sourceIndex() {
+        return sourceIndex;
     }
 
     public byte type() {

@@ -10,7 +10,6 @@ import dev.pgtenant.testkit.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.DecoderException;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.Collections;
@@ -83,11 +82,9 @@ class FrameDecoderTest {
         try {
             channel.writeInbound(header);
             throw new AssertionError("the header of an oversized message was accepted");
-        } catch (DecoderException e) {
-            assertThat(e.getCause()).isInstanceOf(dev.pgtenant.protocol.ProtocolException.class)
-                    .hasMessageContaining("over the limit of 1024 bytes");
-            assertThat(((dev.pgtenant.protocol.ProtocolException) e.getCause()).sqlState())
-                    .isEqualTo(SqlState.PROGRAM_LIMIT_EXCEEDED);
+        } catch (dev.pgtenant.protocol.ProtocolException e) {
+            assertThat(e).hasMessageContaining("over the limit of 1024 bytes");
+            assertThat(e.sqlState()).isEqualTo(SqlState.PROGRAM_LIMIT_EXCEEDED);
         }
         assertThat(channel.finishAndReleaseAll()).isFalse();
         tracking.assertAllReleased();
@@ -265,6 +262,33 @@ class FrameDecoderTest {
         }
         assertThat(relayed.toByteArray()).isEqualTo(rows);
         assertThat(mostLive).isLessThan(4 * 8192);
+        tracking.assertAllReleased();
+    }
+
+    @Test
+    void removedWhilePassingOnAFrameItHandsTheRestToTheNextHandler() {
+        TrackingAllocator tracking = new TrackingAllocator();
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAllocator(tracking.allocator());
+        channel.pipeline().addLast("frames", new FrameDecoder(Direction.BACKEND));
+        List<String> seen = new java.util.ArrayList<>();
+        channel.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Frame frame) {
+                    seen.add("frame " + (char) frame.type());
+                    frame.release();
+                    ctx.pipeline().remove("frames");
+                } else {
+                    ByteBuf rest = (ByteBuf) msg;
+                    seen.add("bytes " + ByteBufUtil.hexDump(rest));
+                    rest.release();
+                }
+            }
+        });
+        channel.writeInbound(tracking.bytes(concat(message('1'), message('2'), message('Z', 'I'))));
+        assertThat(seen).containsExactly("frame 1", "bytes " + ByteBufUtil.hexDump(concat(message('2'), message('Z', 'I'))));
+        channel.finishAndReleaseAll();
         tracking.assertAllReleased();
     }
 

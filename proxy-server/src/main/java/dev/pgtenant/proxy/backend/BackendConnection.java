@@ -4,7 +4,10 @@ import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.codec.MessageHandler;
+import dev.pgtenant.protocol.codec.MessageScanner;
 import dev.pgtenant.protocol.codec.MessageWriter;
+import dev.pgtenant.protocol.codec.RunWriter;
 import dev.pgtenant.protocol.message.backend.Authentication;
 import dev.pgtenant.protocol.message.backend.BackendKeyData;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
@@ -36,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * One connection from the proxy to a backend database: logs in, then hands every message to its
  * current {@link BackendUser}. Knows what the proxy must about the backend session: its key for
  * cancels, its reported parameters, and its transaction status. All methods run on the channel's
- * event loop unless noted.
+ * event loop unless noted. Reads with a {@link MessageScanner} of its own, so that its user can relay
+ * messages where they lie in the read buffer.
  */
-public final class BackendConnection extends ChannelInboundHandlerAdapter {
+public final class BackendConnection extends ChannelInboundHandlerAdapter implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
@@ -57,6 +61,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final long createdNanos = System.nanoTime();
     private volatile long lastReleasedNanos = createdNanos;
     private Channel channel;
+    private RunWriter output;
     private BackendKeyData key;
     private volatile TransactionStatus status = TransactionStatus.IDLE;
     private volatile BackendUser user;
@@ -72,9 +77,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private int settledAtChange;
     private ScheduledFuture<?> loginTimeout;
     private final Duration loginTimeoutDuration;
+    private final MessageScanner scanner;
 
     public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork, Duration loginTimeout,
-                             int maxPreparedStatements) {
+                             int maxPreparedStatements, int maxMessageSize) {
+        this.scanner = MessageScanner.mergingRuns(maxMessageSize);
         this.statements = new BackendStatements(maxPreparedStatements);
         this.target = target;
         this.login = login;
@@ -294,6 +301,15 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         channel.flush();
     }
 
+    /**
+     * Where a user relaying a client's messages writes them, on the client's event loop: messages
+     * lying one after the other in a client's read go out as one write. Only the connection's
+     * current user touches it, and writes its run before giving the connection up.
+     */
+    public RunWriter output() {
+        return output;
+    }
+
     public void send(FrontendMessage message) {
         ByteBuf buf = channel.alloc().buffer();
         message.encode(buf);
@@ -317,6 +333,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.channel = ctx.channel();
+        this.output = new RunWriter(channel);
         Map<String, String> startup = new LinkedHashMap<>();
         startup.put("user", target.user());
         startup.put("database", target.database());
@@ -331,41 +348,38 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Frame frame = (Frame) msg;
+        scanner.read((ByteBuf) msg, ctx.alloc(), this);
+    }
+
+    @Override
+    public boolean message(byte type, ByteBuf buffer, int index, int length, int count) {
         if (!ready.isDone()) {
+            Frame frame = Frame.of(type, buffer, index, length, count);
             try {
-                handleLogin(ctx, frame);
+                handleLogin(frame);
             } finally {
                 frame.release();
             }
-            return;
+            return true;
         }
-        byte type = frame.type();
         if (type == 'Z') {
-            ByteBuf content = frame.content();
-            TransactionStatus reported = content.readableBytes() == Frame.HEADER_LENGTH + 1
-                    ? TransactionStatus.valueOf(content.getByte(content.readerIndex() + Frame.HEADER_LENGTH)) : null;
+            TransactionStatus reported = length == Frame.HEADER_LENGTH + 1
+                    ? TransactionStatus.valueOf(buffer.getByte(index + Frame.HEADER_LENGTH)) : null;
             if (reported == null) {
-                frame.release();
                 close("malformed ReadyForQuery from the backend");
-                return;
+                return true;
             }
             status = reported;
         } else if (type == 'S') {
-            recordParameter(frame);
+            recordParameter(buffer.slice(index + Frame.HEADER_LENGTH, length - Frame.HEADER_LENGTH));
         }
         BackendUser current = user;
         if (current != null) {
-            current.backendFrame(frame);
-            return;
+            current.backendMessage(type, buffer, index, length, count);
+        } else if (type != 'S' && type != 'N') {
+            close("unexpected message " + (char) type + " while idle in the pool");
         }
-        try {
-            if (type != 'S' && type != 'N') {
-                close("unexpected message " + (char) type + " while idle in the pool");
-            }
-        } finally {
-            frame.release();
-        }
+        return true;
     }
 
     @Override
@@ -387,6 +401,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
+        scanner.discard();
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -405,18 +420,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable problem = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
-                ? cause.getCause() : cause;
-        if (problem instanceof java.nio.channels.ClosedChannelException) {
+        if (cause instanceof java.nio.channels.ClosedChannelException) {
             // A relayed write failed because the channel closed: channelInactive tells why, once.
             return;
         }
-        close("error on the backend connection: " + problem.getMessage());
+        close("error on the backend connection: " + cause.getMessage());
     }
 
-    private void recordParameter(Frame frame) {
+    private void recordParameter(ByteBuf body) {
         try {
-            ParameterStatus status = (ParameterStatus) BackendMessages.decode(frame.type(), frame.body());
+            ParameterStatus status = (ParameterStatus) BackendMessages.decode((byte) 'S', body);
             parameters.put(status.name(), status.value());
             parameterChanges++;
         } catch (ProtocolException e) {
@@ -424,7 +437,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void handleLogin(ChannelHandlerContext ctx, Frame frame) {
+    private void handleLogin(Frame frame) {
         BackendMessage message;
         try {
             message = BackendMessages.decode(frame);
@@ -433,7 +446,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (message instanceof Authentication request) {
-            respond(ctx, request);
+            respond(request);
         } else if (message instanceof ErrorResponse error) {
             failLogin(new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION,
                     "the backend refused the login to " + target.describe() + ": " + error.message()
@@ -451,17 +464,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** PBKDF2 for SCRAM runs off the event loop; the answer is written back on it. */
-    private void respond(ChannelHandlerContext ctx, Authentication request) {
+    private void respond(Authentication request) {
         if (request instanceof Authentication.SaslContinue) {
             blockingWork.execute(() -> {
                 Optional<FrontendMessage> answer;
                 try {
                     answer = login.respond(request);
                 } catch (RuntimeException e) {
-                    ctx.executor().execute(() -> failLogin(e));
+                    channel.eventLoop().execute(() -> failLogin(e));
                     return;
                 }
-                ctx.executor().execute(() -> answer.ifPresent(this::send));
+                channel.eventLoop().execute(() -> answer.ifPresent(this::send));
             });
             return;
         }

@@ -4,7 +4,6 @@ import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.auth.ScramClientExchange;
-import dev.pgtenant.protocol.codec.FrameDecoder;
 import dev.pgtenant.proxy.server.ProxyServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -50,7 +49,8 @@ public final class BackendConnector {
                                                         EventExecutor loop) {
         ClientLogin login = ClientLogin.of(target.user(), credentials.password(), credentials.scram(),
                 ScramClientExchange.DEFAULT_MAX_ITERATIONS);
-        BackendConnection connection = new BackendConnection(target, login, blockingWork, connectTimeout, maxPreparedStatements);
+        BackendConnection connection = new BackendConnection(target, login, blockingWork, connectTimeout, maxPreparedStatements,
+                maxMessageSize);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop instanceof EventLoop own && own.parent() == loops ? own : loops)
                 .channel(channelType)
@@ -61,7 +61,7 @@ public final class BackendConnector {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        channel.pipeline().addLast(FrameDecoder.mergingRuns(maxMessageSize), connection);
+                        channel.pipeline().addLast(connection);
                     }
                 });
         bootstrap.connect(target.server().host(), target.server().port()).addListener(future -> {

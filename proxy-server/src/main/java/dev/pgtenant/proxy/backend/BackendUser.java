@@ -1,6 +1,7 @@
 package dev.pgtenant.proxy.backend;
 
 import dev.pgtenant.protocol.codec.Frame;
+import io.netty.buffer.ByteBuf;
 
 /**
  * Whoever a backend connection's messages currently go to: the client session relaying them, or a
@@ -8,7 +9,16 @@ import dev.pgtenant.protocol.codec.Frame;
  */
 public interface BackendUser {
 
-    /** One backend message; the receiver owns the frame and releases it. */
+    /**
+     * One backend message where it lies in the read buffer, valid only during the call (see
+     * {@link dev.pgtenant.protocol.codec.MessageHandler#message}): a relay on the connection's
+     * event loop can forward it without a frame. By default it becomes a {@link #backendFrame}.
+     */
+    default void backendMessage(byte type, ByteBuf buffer, int index, int length, int count) {
+        backendFrame(Frame.of(type, buffer, index, length, count));
+    }
+
+    /** One backend message as a frame; the receiver owns it and releases it. */
     void backendFrame(Frame frame);
 
     /** The backend's last read batch is done: a good moment to flush. */

@@ -13,6 +13,9 @@ import dev.pgtenant.protocol.auth.ScramServerExchange;
 import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.codec.FrameDecoder;
+import dev.pgtenant.protocol.codec.MessageHandler;
+import dev.pgtenant.protocol.codec.MessageScanner;
+import dev.pgtenant.protocol.codec.RunWriter;
 import dev.pgtenant.protocol.codec.StartupPacketDecoder;
 import dev.pgtenant.protocol.message.backend.Authentication;
 import dev.pgtenant.protocol.message.backend.BackendKeyData;
@@ -57,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * the registry, routing, a first backend connection (which tells the client the server's
  * parameters), then a {@link Relay} for the pool mode that carries the traffic.
  */
-public final class ClientSession extends ChannelInboundHandlerAdapter {
+public final class ClientSession extends ChannelInboundHandlerAdapter implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
@@ -103,6 +106,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
      */
     private ByteBuf reply;
     private String closeReason;
+    /** Reads the client's messages once it has logged in; until then a {@link FrameDecoder} frames them. */
+    private MessageScanner scanner;
+    private RunWriter output;
 
     public ClientSession(ProxyContext context) {
         this.context = context;
@@ -120,6 +126,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     public Channel channel() {
         return ctx.channel();
+    }
+
+    /**
+     * Where relays write to the client, on its event loop: messages lying one after the other in a
+     * backend's read go out as one write.
+     */
+    public RunWriter output() {
+        return output;
     }
 
     public EventExecutor executor() {
@@ -173,6 +187,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.output = new RunWriter(ctx.channel());
         context.sessions().add(this);
         long timeout = context.config().authenticationTimeout().toMillis();
         authenticationTimeout = ctx.executor().schedule(() -> fatal(SqlState.CONNECTION_FAILURE,
@@ -191,13 +206,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             switch (state) {
                 case STARTUP -> onStartupPacket(msg);
                 case AUTHENTICATING -> onAuthenticationMessage((Frame) msg);
-                case CONNECTING -> holdUntilReady((Frame) msg);
-                case ACTIVE -> relay.clientFrame((Frame) msg);
+                case CONNECTING, ACTIVE -> scanner.read((ByteBuf) msg, ctx.alloc(), this);
                 default -> ReferenceCountUtil.release(msg);
             }
         } catch (ProtocolException e) {
             fatal(e.sqlState(), e.getMessage());
         }
+    }
+
+    @Override
+    public boolean message(byte type, ByteBuf buffer, int index, int length, int count) {
+        if (state == State.CLOSED || closeReason != null) {
+            return false;
+        }
+        Frame frame = Frame.of(type, buffer, index, length, count);
+        if (state == State.ACTIVE) {
+            relay.clientFrame(frame);
+        } else {
+            holdUntilReady(frame);
+        }
+        return true;
     }
 
     @Override
@@ -247,6 +275,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (reply != null) {
             reply.release();
             reply = null;
+        }
+        if (scanner != null) {
+            scanner.discard();
+        }
+        if (output != null) {
+            output.discard();
         }
         if (pending != null) {
             pending.forEach(Frame::release);
@@ -366,8 +400,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (AdminConsole.DATABASE.equals(database) && user.admin()) {
             destination = "the admin console";
             activateAdminConsole();
-            ctx.pipeline().replace(FrameDecoder.class, "frames",
-                    new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
+            readOwnMessages();
             return;
         }
         RoutingDecision decision = context.router().route(registry, user, database);
@@ -392,8 +425,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             log.debug("{} authenticated; routed to {} in {} mode", describeClient(), destination(), mode);
         }
         poolTicket = pool.acquire(ctx.executor(), this::onBackend);
-        ctx.pipeline().replace(FrameDecoder.class, "frames",
-                new FrameDecoder(Direction.FRONTEND, context.config().maxMessageSize()));
+        readOwnMessages();
+    }
+
+    /**
+     * From now on the session finds the client's messages in its reads itself. Last: removing the
+     * login's decoder hands this handler the bytes that decoder still held.
+     */
+    private void readOwnMessages() {
+        scanner = new MessageScanner(Direction.FRONTEND, context.config().maxMessageSize());
+        ctx.pipeline().remove(FrameDecoder.class);
     }
 
     // ---- the first backend connection ----
@@ -517,6 +558,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         write(message);
         ByteBuf unsent = reply;
         reply = null;
+        // What a relay has yet to write goes first.
+        output.writeRun();
         return ctx.writeAndFlush(unsent);
     }
 

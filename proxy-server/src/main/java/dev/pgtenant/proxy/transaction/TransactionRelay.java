@@ -354,7 +354,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 writeToClient(new CommandComplete(listen ? "LISTEN" : "UNLISTEN"));
             }
             writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
-            session.channel().flush();
+            session.output().flush();
             if (!waiting.isEmpty()) {
                 acquire();
             }
@@ -428,14 +428,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         waiting.clear();
         waitingBytes = 0;
         writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
-        session.channel().flush();
+        session.output().flush();
     }
 
     @Override
     public void clientReadComplete() {
         readingClient = false;
         if (backend != null) {
-            backend.flush();
+            backend.output().flush();
         }
     }
 
@@ -469,6 +469,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (current == null) {
             return;
         }
+        current.output().discard();
         boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0;
         boolean pinned = pinnedBy != null;
         current.onLoop(() -> {
@@ -629,7 +630,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         // Attached in the middle of a client read, the rest of the batch is still to come and
         // clientReadComplete flushes it all at once.
         if (backend != null && !readingClient) {
-            backend.flush();
+            backend.output().flush();
         }
     }
 
@@ -685,7 +686,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     toClient(heldError);
                     heldError = null;
                     batchReplayable = false;
-                    session.channel().flush();
+                    session.output().flush();
                 }
                 send(frame);
             }
@@ -910,7 +911,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         writeName(rewritten, statement);
         rewritten.writeBytes(message, nameEnd + 1, message.writerIndex() - nameEnd - 1);
         rewritten.setInt(1, rewritten.writerIndex() - 1);
-        backend.write(rewritten);
+        backend.output().write(rewritten);
     }
 
     /**
@@ -1081,7 +1082,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         frame.release();
         writeToClient(new CommandComplete("DEALLOCATE"));
         writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
-        session.channel().flush();
+        session.output().flush();
         return true;
     }
 
@@ -1139,15 +1140,21 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
 
         @Override
-        public void backendFrame(Frame frame) {
+        public void backendMessage(byte type, ByteBuf buffer, int index, int length, int count) {
             if (session.executor().inEventLoop()) {
-                handleBackend(this, frame);
+                handleBackend(this, type, buffer, index, length);
             } else {
-                if (batch == null) {
-                    batch = new ArrayList<>();
-                }
-                batch.add(frame);
+                backendFrame(Frame.of(type, buffer, index, length, count));
             }
+        }
+
+        /** A message read on another loop, kept for the client's loop. */
+        @Override
+        public void backendFrame(Frame frame) {
+            if (batch == null) {
+                batch = new ArrayList<>();
+            }
+            batch.add(frame);
         }
 
         @Override
@@ -1187,6 +1194,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 backend = null;
                 attachment = null;
                 running = null;
+                connection.output().discard();
                 pool.discard(connection, reason);
                 session.fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of "
                         + session.destination() + " (" + reason + "); reconnect to continue");
@@ -1196,7 +1204,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void afterBackendBatch() {
         Channel client = session.channel();
-        client.flush();
+        session.output().flush();
         BackendConnection current = backend;
         if (current != null && !client.isWritable()) {
             current.readWhileWritable(client);
@@ -1204,7 +1212,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void handleBackend(Attachment from, Frame frame) {
-        byte type = frame.type();
+        ByteBuf content = frame.content();
+        try {
+            handleBackend(from, frame.type(), content, content.readerIndex(), content.readableBytes());
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** One message from the backend, at {@code index} to {@code index + length} of {@code buffer}, valid during the call. */
+    private void handleBackend(Attachment from, byte type, ByteBuf buffer, int index, int length) {
         if (log.isTraceEnabled()) {
             log.trace("{} <- backend: {} (expecting {}, backend {})", session.describe(), (char) type, expected,
                     backend);
@@ -1212,68 +1229,62 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (closed || from != attachment) {
             // A late notice or parameter change from a connection already given back: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
-                session.channel().write(frame.content(), session.channel().voidPromise());
-            } else {
-                frame.release();
+                session.output().write(buffer, index, length);
+                session.output().flush();
             }
             return;
         }
         switch (type) {
             case 'S' -> {
-                recordReported(frame);
-                toClient(frame);
+                recordReported(buffer.slice(index + Frame.HEADER_LENGTH, length - Frame.HEADER_LENGTH));
+                toClient(buffer, index, length);
             }
-            case 'N', 'A' -> toClient(frame);
-            case 'E' -> onError(frame);
-            case 'Z' -> onReady(frame);
-            case '1' -> onReply(frame, PARSE_COMPLETE_ANSWERS);
-            case '2' -> onReply(frame, BIND_COMPLETE_ANSWERS);
-            case '3' -> onReply(frame, CLOSE_COMPLETE_ANSWERS);
+            case 'E' -> onError(buffer, index, length);
+            case 'Z' -> onReady(buffer, index, length);
+            case '1' -> onReply(type, buffer, index, length, PARSE_COMPLETE_ANSWERS);
+            case '2' -> onReply(type, buffer, index, length, BIND_COMPLETE_ANSWERS);
+            case '3' -> onReply(type, buffer, index, length, CLOSE_COMPLETE_ANSWERS);
             case 'T', 'n' -> {
                 Expectation head = expected.peek();
                 if (head != null && head.kind() == Expectation.Kind.DESCRIBE) {
                     expected.poll();
                 }
-                toClient(frame);
+                toClient(buffer, index, length);
             }
             case 'C', 'I', 's' -> {
                 Expectation head = expected.peek();
                 if (head != null && head.kind() == Expectation.Kind.EXECUTE) {
                     expected.poll();
                 }
-                toClient(frame);
+                toClient(buffer, index, length);
             }
             case 'G' -> {
                 Expectation head = expected.peek();
                 if (head != null && head.kind() == Expectation.Kind.EXECUTE) {
                     enterExtendedCopyIn();
                 }
-                toClient(frame);
+                toClient(buffer, index, length);
             }
-            default -> toClient(frame);
+            default -> toClient(buffer, index, length);
         }
         answerWhatTheProxyCan();
     }
 
-    private void onReply(Frame frame, Set<Expectation.Kind> accepted) {
+    private void onReply(byte type, ByteBuf buffer, int index, int length, Set<Expectation.Kind> accepted) {
         Expectation head = expected.poll();
         if (head == null || !accepted.contains(head.kind())) {
-            frame.release();
-            lostTrack("unexpected reply '" + (char) frame.type() + "' while expecting " + (head == null ? "nothing" : head.kind()));
+            lostTrack("unexpected reply '" + (char) type + "' while expecting " + (head == null ? "nothing" : head.kind()));
             return;
         }
-        if (head.kind() == Expectation.Kind.INTERNAL_PARSE || head.kind() == Expectation.Kind.INTERNAL_CLOSE) {
-            frame.release();
-        } else {
-            toClient(frame);
+        if (head.kind() != Expectation.Kind.INTERNAL_PARSE && head.kind() != Expectation.Kind.INTERNAL_CLOSE) {
+            toClient(buffer, index, length);
         }
     }
 
-    private void onReady(Frame frame) {
+    private void onReady(ByteBuf buffer, int index, int length) {
         while (!expected.isEmpty() && !expected.peek().kind().endsWithReady()) {
             Expectation skipped = expected.poll();
             if (!skipped.kind().answeredByProxy()) {
-                frame.release();
                 lostTrack("ReadyForQuery arrived while still expecting " + skipped.kind());
                 return;
             }
@@ -1281,40 +1292,37 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         Expectation ready = expected.poll();
         if (ready == null) {
-            frame.release();
             lostTrack("ReadyForQuery arrived unasked");
             return;
         }
         awaitingReady--;
         if (ready.kind() == Expectation.Kind.REPLAYED_SYNC) {
-            frame.release();
             releaseIfDone();
             return;
         }
-        ByteBuf content = frame.content();
-        TransactionStatus reported = content.readableBytes() > 5 ? TransactionStatus.valueOf(content.getByte(content.readerIndex() + 5)) : null;
+        TransactionStatus reported = length > Frame.HEADER_LENGTH
+                ? TransactionStatus.valueOf(buffer.getByte(index + Frame.HEADER_LENGTH)) : null;
         if (reported != null) {
             clientStatus = reported;
         }
-        toClient(frame);
+        toClient(buffer, index, length);
         releaseIfDone();
     }
 
-    private void onError(Frame frame) {
+    private void onError(ByteBuf buffer, int index, int length) {
         copyIn = false;
         Expectation head = expected.peek();
-        if (head != null && !head.kind().endsWithReady() && isStalePlan(frame) && heldError == null) {
+        if (head != null && !head.kind().endsWithReady() && heldError == null && isStalePlan(buffer, index, length)) {
             boolean runAgain = replayable();
             boolean holdForSync = !batchComplete && batchReplayable && !batchAnswered && !batchReplayed;
             forgetStaleStatements(head);
             if (holdForSync) {
                 // The rest of the batch is still on its way: decide when its Sync comes, holding the error till then.
-                heldError = frame;
+                heldError = Frame.of((byte) 'E', buffer, index, length, 1);
                 skipToSync(head);
                 return;
             }
             if (runAgain) {
-                frame.release();
                 replay();
                 return;
             }
@@ -1323,7 +1331,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             expected.poll();
             undo(head);
         }
-        toClient(frame);
+        toClient(buffer, index, length);
         if (head != null && head.kind().endsWithReady()) {
             return;
         }
@@ -1390,9 +1398,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    private static boolean isStalePlan(Frame frame) {
+    private static boolean isStalePlan(ByteBuf buffer, int index, int length) {
         try {
-            ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame.type(), frame.body());
+            ErrorResponse error = (ErrorResponse) BackendMessages.decode((byte) 'E',
+                    buffer.slice(index + Frame.HEADER_LENGTH, length - Frame.HEADER_LENGTH));
             return "0A000".equals(error.sqlState()) && error.message() != null && error.message().startsWith(STALE_PLAN);
         } catch (ProtocolException e) {
             return false;
@@ -1442,8 +1451,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         expect(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
         ByteBuf sync = backend.channel().alloc().buffer(5);
         new dev.pgtenant.protocol.message.frontend.Sync().encode(sync);
-        backend.write(sync);
-        backend.flush();
+        backend.output().write(sync);
+        backend.output().flush();
     }
 
     /**
@@ -1501,7 +1510,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         for (Frame message : again) {
             forwardSafely(message);
         }
-        backend.flush();
+        backend.output().flush();
     }
 
     /**
@@ -1600,7 +1609,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         expectations().add(expectation);
         if (expected.size() == 1 && expectation.kind().answeredByProxy()) {
             answerWhatTheProxyCan();
-            session.channel().flush();
+            session.output().flush();
         }
     }
 
@@ -1620,13 +1629,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void release(BackendConnection connection) {
+        connection.output().writeRun();
         backend = null;
         attachment = null;
         // Reads paused because this backend could not take more must not wait for its news any longer.
         resumeClientReads();
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
-        session.channel().flush();
+        session.output().flush();
         connection.onLoop(() -> {
             connection.setUser(null);
             pool.release(connection);
@@ -1639,6 +1649,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         backend = null;
         running = null;
         if (lost != null) {
+            lost.output().discard();
             pool.discard(lost, "pgtenant lost track of the protocol state");
         }
         session.fatal(SqlState.INTERNAL_ERROR, "pgtenant lost track of this session's protocol state; reconnect");
@@ -1664,9 +1675,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    private void recordReported(Frame frame) {
+    private void recordReported(ByteBuf body) {
         try {
-            BackendMessage message = BackendMessages.decode(frame.type(), frame.body());
+            BackendMessage message = BackendMessages.decode((byte) 'S', body);
             ParameterStatus status = (ParameterStatus) message;
             recordReported(status.name(), status.value());
         } catch (ProtocolException e) {
@@ -1676,26 +1687,32 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     // ---- writing ----
 
+    /** A backend's message, where it lies in the backend's read. */
+    private void toClient(ByteBuf buffer, int index, int length) {
+        batchAnswered = true;
+        session.output().write(buffer, index, length);
+    }
+
     private void toClient(Frame frame) {
         batchAnswered = true;
-        session.channel().write(frame.content(), session.channel().voidPromise());
+        session.output().write(frame.content());
     }
 
     private void writeToClient(BackendMessage message) {
         batchAnswered = true;
         ByteBuf buf = session.channel().alloc().buffer();
         message.encode(buf);
-        session.channel().write(buf, session.channel().voidPromise());
+        session.output().write(buf);
     }
 
     private void send(Frame frame) {
-        backend.write(frame.content());
+        backend.output().write(frame);
     }
 
     private void sendQuery(String sql) {
         ByteBuf buf = backend.channel().alloc().buffer();
         new dev.pgtenant.protocol.message.frontend.Query(sql).encode(buf);
-        backend.write(buf);
+        backend.output().write(buf);
     }
 
     private void sendParse(String backendName, StatementText text) {
@@ -1704,7 +1721,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         writeName(buf, backendName);
         buf.writeBytes(text.definition());
         buf.setInt(1, buf.writerIndex() - 1);
-        backend.write(buf);
+        backend.output().write(buf);
     }
 
     /** Describe or Close of a statement. */
@@ -1713,7 +1730,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         buf.writeByte(type).writeInt(0).writeByte('S');
         writeName(buf, backendName);
         buf.setInt(1, buf.writerIndex() - 1);
-        backend.write(buf);
+        backend.output().write(buf);
     }
 
     /** The client's statement a Bind names, or null. */

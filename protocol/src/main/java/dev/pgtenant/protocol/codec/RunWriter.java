@@ -1,0 +1,82 @@
+package dev.pgtenant.protocol.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+/**
+ * Writes messages to a channel, joining those that lie one after the other in the same buffer into
+ * one write: a relay forwarding a read's messages one by one makes a single write of them, one
+ * retain and one slice, instead of one of each per message. Every write to the channel goes through
+ * here while a run may be pending, or it would overtake the run. For the channel's event loop only.
+ */
+public final class RunWriter {
+
+    private final Channel channel;
+    /** The buffer the pending run lies in, retained once for the run; null when none is pending. */
+    private ByteBuf runBuffer;
+    private int runStart;
+    private int runEnd;
+
+    public RunWriter(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Writes the bytes at {@code index} to {@code index + length} of {@code buffer}, which need stay valid only during the call. */
+    public void write(ByteBuf buffer, int index, int length) {
+        if (buffer == runBuffer && index == runEnd) {
+            runEnd += length;
+            return;
+        }
+        writeRun();
+        runBuffer = buffer.retain();
+        runStart = index;
+        runEnd = index + length;
+    }
+
+    /**
+     * Writes a frame and releases it; a frame made by {@link Frame#of} joins the run when it follows
+     * it in the same buffer.
+     */
+    public void write(Frame frame) {
+        ByteBuf source = frame.source();
+        if (source == null) {
+            write(frame.content());
+            return;
+        }
+        try {
+            write(source, frame.sourceIndex(), frame.content().readableBytes());
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** Writes a buffer the caller owns, after any pending run; the channel releases it. */
+    public void write(ByteBuf message) {
+        writeRun();
+        channel.write(message, channel.voidPromise());
+    }
+
+    /** Writes the pending run, if any, without flushing. */
+    public void writeRun() {
+        ByteBuf buffer = runBuffer;
+        if (buffer != null) {
+            runBuffer = null;
+            // A plain slice shares the buffer's count: the run's one retain goes with it to the channel.
+            channel.write(buffer.slice(runStart, runEnd - runStart), channel.voidPromise());
+        }
+    }
+
+    public void flush() {
+        writeRun();
+        channel.flush();
+    }
+
+    /** Drops the pending run: the channel has closed. */
+    public void discard() {
+        ByteBuf buffer = runBuffer;
+        if (buffer != null) {
+            runBuffer = null;
+            buffer.release();
+        }
+    }
+}

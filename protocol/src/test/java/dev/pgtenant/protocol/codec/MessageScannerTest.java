@@ -1,0 +1,107 @@
+package dev.pgtenant.protocol.codec;
+
+import static dev.pgtenant.protocol.Wire.bytes;
+import static dev.pgtenant.protocol.Wire.message;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.testkit.BufferLeaks;
+import dev.pgtenant.testkit.TrackingAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class MessageScannerTest {
+
+    private static final byte[] READ = bytes(message('1'), message('2'), message('D', (short) 0), message('D', (short) 0),
+            message('C', "SELECT 2"), message('Z', 'I'));
+
+    private final TrackingAllocator tracking = new TrackingAllocator();
+
+    @BeforeAll
+    static void watchLeaks() {
+        BufferLeaks.watch();
+    }
+
+    @AfterAll
+    static void noLeaks() {
+        BufferLeaks.assertNoLeaks();
+    }
+
+    @AfterEach
+    void everythingReleased() {
+        tracking.assertAllReleased();
+    }
+
+    private record Seen(char type, ByteBuf buffer, int index, int length, int count) {
+    }
+
+    @Test
+    void messagesAreHandedOnWhereTheyLieInTheRead() {
+        List<Seen> seen = new ArrayList<>();
+        ByteBuf read = tracking.bytes(READ);
+        MessageScanner.mergingRuns(1024).read(read, tracking.allocator(), (type, buffer, index, length, count) -> {
+            assertThat(buffer.getByte(index)).isEqualTo(type);
+            seen.add(new Seen((char) type, buffer, index, length, count));
+            return true;
+        });
+        assertThat(seen).extracting(Seen::type).containsExactly('1', '2', 'D', 'C', 'Z');
+        assertThat(seen).extracting(Seen::buffer).containsOnly(read);
+        assertThat(seen).extracting(Seen::index).containsExactly(0, 5, 10, 24, 38);
+        assertThat(seen.get(2).count()).as("the two rows as one run").isEqualTo(2);
+        assertThat(read.refCnt()).isZero();
+    }
+
+    @Test
+    void aHandlerThatStopsLeavesTheRestToBeTaken() {
+        MessageScanner scanner = new MessageScanner(Direction.BACKEND, 1024);
+        List<Character> seen = new ArrayList<>();
+        scanner.read(tracking.bytes(READ), tracking.allocator(), (type, buffer, index, length, count) -> {
+            seen.add((char) type);
+            return type != '2';
+        });
+        assertThat(seen).containsExactly('1', '2');
+        ByteBuf rest = scanner.takeKept();
+        try {
+            assertThat(ByteBufUtil.getBytes(rest)).isEqualTo(java.util.Arrays.copyOfRange(READ, 10, READ.length));
+        } finally {
+            rest.release();
+        }
+        assertThat(scanner.takeKept()).isNull();
+    }
+
+    @Test
+    void aMessageSplitAcrossReadsIsHandedOnWholeOnceItsLastByteArrives() {
+        MessageScanner scanner = new MessageScanner(Direction.BACKEND, 1024);
+        ByteArrayOutputStream handed = new ByteArrayOutputStream();
+        for (int offset = 0; offset < READ.length; offset += 3) {
+            ByteBuf piece = tracking.allocator().buffer(3);
+            piece.writeBytes(READ, offset, Math.min(3, READ.length - offset));
+            scanner.read(piece, tracking.allocator(), (type, buffer, index, length, count) -> {
+                handed.writeBytes(ByteBufUtil.getBytes(buffer, index, length));
+                return true;
+            });
+        }
+        assertThat(handed.toByteArray()).isEqualTo(READ);
+        assertThat(scanner.takeKept()).isNull();
+    }
+
+    @Test
+    void afterABadHeaderEverythingIsDiscarded() {
+        MessageScanner scanner = new MessageScanner(Direction.BACKEND, 1024);
+        List<Character> seen = new ArrayList<>();
+        MessageHandler handler = (type, buffer, index, length, count) -> seen.add((char) type);
+        assertThatThrownBy(() -> scanner.read(tracking.bytes(bytes(message('1'), new byte[] {'Q', 0, 0, 0, 4})),
+                tracking.allocator(), handler)).isInstanceOf(ProtocolException.class).hasMessageContaining("'Q'");
+        scanner.read(tracking.bytes(message('2')), tracking.allocator(), handler);
+        assertThat(seen).containsExactly('1');
+        assertThat(scanner.takeKept()).isNull();
+    }
+}
