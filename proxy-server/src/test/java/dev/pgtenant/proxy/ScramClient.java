@@ -42,6 +42,11 @@ final class ScramClient implements AutoCloseable {
 
     /** Reads up to the next ReadyForQuery and returns its status. */
     ReadyForQuery.TransactionStatus awaitReady() throws IOException {
+        return awaitReady(raw);
+    }
+
+    /** Reads up to the next ReadyForQuery on {@code raw} and returns its status; fails on an error. */
+    static ReadyForQuery.TransactionStatus awaitReady(RawClient raw) throws IOException {
         for (int i = 0; i < 1000; i++) {
             BackendMessage message = raw.receive();
             if (message instanceof ReadyForQuery ready) {

@@ -104,6 +104,44 @@ class TransactionPoolingTest {
         }
     }
 
+    /**
+     * The session reads the client's messages itself once logged in: a query sent in the same write
+     * as the last login message, still in the login decoder's buffer when the session takes over,
+     * is answered like any other.
+     */
+    @Test
+    void aQuerySentWithTheLastLoginMessageIsAnswered() throws IOException {
+        try (RawClient raw = new RawClient(proxy.port())) {
+            raw.startup(proxy.user("a"));
+            dev.pgtenant.protocol.auth.ClientLogin login = dev.pgtenant.protocol.auth.ClientLogin.withPassword(
+                    proxy.user("a"), ProxyFixture.PASSWORD);
+            while (!login.authenticated()) {
+                BackendMessage message = raw.receive();
+                assertThat(message).isNotInstanceOf(ErrorResponse.class);
+                var answer = login.respond((dev.pgtenant.protocol.message.backend.Authentication) message);
+                if (answer.isPresent()) {
+                    boolean last = message instanceof dev.pgtenant.protocol.message.backend.Authentication.SaslContinue;
+                    byte[] bytes = RawClient.encode(answer.get()::encode);
+                    raw.send(last ? concat(bytes, RawClient.encode(new Query("SELECT 4242")::encode)) : bytes);
+                }
+            }
+            ScramClient.awaitReady(raw);
+            BackendMessage message;
+            do {
+                message = raw.receive();
+                assertThat(message).isNotInstanceOf(ErrorResponse.class);
+            } while (!(message instanceof DataRow));
+            assertThat(new String(((DataRow) message).values().get(0).toByteArray())).isEqualTo("4242");
+            assertThat(ScramClient.awaitReady(raw)).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+        }
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] both = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
+    }
+
     @Test
     void aQueryOverAMegabyteStartsATransactionLikeAnyOther() throws SQLException {
         try (Connection client = proxy.connect("a"); Statement statement = client.createStatement();

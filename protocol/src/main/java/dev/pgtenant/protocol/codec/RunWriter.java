@@ -6,8 +6,10 @@ import io.netty.channel.Channel;
 /**
  * Writes messages to a channel, joining those that lie one after the other in the same buffer into
  * one write: a relay forwarding a read's messages one by one makes a single write of them, one
- * retain and one slice, instead of one of each per message. Every write to the channel goes through
- * here while a run may be pending, or it would overtake the run. For the channel's event loop only.
+ * retain and one slice, instead of one of each per message. While a run may be pending, every write
+ * to the channel goes through here, or it would overtake the run. Not thread-safe: one owner at a
+ * time uses it, on its own thread, which need not be the channel's event loop (Netty hands such
+ * writes to the loop in order); an owner that gives it up writes or discards its run first.
  */
 public final class RunWriter {
 
@@ -56,14 +58,16 @@ public final class RunWriter {
         channel.write(message, channel.voidPromise());
     }
 
-    /** Writes the pending run, if any, without flushing. */
-    public void writeRun() {
+    /** Writes the pending run, if any, without flushing; true when there was one. */
+    public boolean writeRun() {
         ByteBuf buffer = runBuffer;
-        if (buffer != null) {
-            runBuffer = null;
-            // A plain slice shares the buffer's count: the run's one retain goes with it to the channel.
-            channel.write(buffer.slice(runStart, runEnd - runStart), channel.voidPromise());
+        if (buffer == null) {
+            return false;
         }
+        runBuffer = null;
+        // A plain slice shares the buffer's count: the run's one retain goes with it to the channel.
+        channel.write(buffer.slice(runStart, runEnd - runStart), channel.voidPromise());
+        return true;
     }
 
     public void flush() {

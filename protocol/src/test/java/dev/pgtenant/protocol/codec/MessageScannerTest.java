@@ -93,6 +93,44 @@ class MessageScannerTest {
         assertThat(scanner.takeKept()).isNull();
     }
 
+    /**
+     * A relay's run may still hold the start of the buffer the scanner keeps for a message cut in
+     * two; the next read is appended to that buffer when it has room, and moved to a new one when
+     * not, which releases the kept one while the run holds it. Either way the run's bytes, and the
+     * message that joins the run, go out as they came.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aRunOverTheKeptBufferSurvivesTheNextRead(boolean roomToAppend) {
+        io.netty.channel.embedded.EmbeddedChannel client = new io.netty.channel.embedded.EmbeddedChannel();
+        RunWriter writer = new RunWriter(client);
+        MessageScanner scanner = MessageScanner.mergingRuns(1024);
+        MessageHandler relay = (type, buffer, index, length, count) -> {
+            writer.write(buffer, index, length);
+            return true;
+        };
+        int cut = 12;
+        ByteBuf first = roomToAppend ? tracking.allocator().buffer(READ.length) : tracking.allocator().buffer(cut, cut);
+        first.writeBytes(READ, 0, cut);
+        scanner.read(first, tracking.allocator(), relay);
+        ByteBuf second = tracking.allocator().buffer(READ.length - cut);
+        second.writeBytes(READ, cut, READ.length - cut);
+        scanner.read(second, tracking.allocator(), relay);
+        writer.flush();
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        List<Integer> writes = new ArrayList<>();
+        for (ByteBuf out = client.readOutbound(); out != null; out = client.readOutbound()) {
+            writes.add(out.readableBytes());
+            sent.writeBytes(ByteBufUtil.getBytes(out));
+            out.release();
+        }
+        assertThat(sent.toByteArray()).isEqualTo(READ);
+        assertThat(writes).as("one run when the read was appended in place, two when it was moved")
+                .hasSize(roomToAppend ? 1 : 2);
+        assertThat(scanner.takeKept()).isNull();
+        client.finishAndReleaseAll();
+    }
+
     @Test
     void afterABadHeaderEverythingIsDiscarded() {
         MessageScanner scanner = new MessageScanner(Direction.BACKEND, 1024);

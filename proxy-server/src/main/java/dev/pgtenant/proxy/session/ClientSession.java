@@ -206,7 +206,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             switch (state) {
                 case STARTUP -> onStartupPacket(msg);
                 case AUTHENTICATING -> onAuthenticationMessage((Frame) msg);
-                case CONNECTING, ACTIVE -> scanner.read((ByteBuf) msg, ctx.alloc(), this);
+                case CONNECTING, ACTIVE -> {
+                    if (msg instanceof ByteBuf bytes) {
+                        scanner.read(bytes, ctx.alloc(), this);
+                    } else {
+                        ReferenceCountUtil.release(msg);
+                    }
+                }
                 default -> ReferenceCountUtil.release(msg);
             }
         } catch (ProtocolException e) {

@@ -361,6 +361,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }));
     }
 
+    /**
+     * Written to the channel directly, from the listening connection's loop: the client's
+     * {@link ClientSession#output()} holds a run only while one backend read is handled on the
+     * client's loop, and Netty runs this write on that loop before or after such a read, not within it.
+     */
     @Override
     public void notification(ByteBuf message) {
         if (closed) {
@@ -1629,7 +1634,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void release(BackendConnection connection) {
-        connection.output().writeRun();
+        // Nothing that awaits a reply can be pending here; whatever is goes out before the next user's bytes.
+        if (connection.output().writeRun()) {
+            connection.flush();
+        }
         backend = null;
         attachment = null;
         // Reads paused because this backend could not take more must not wait for its news any longer.
