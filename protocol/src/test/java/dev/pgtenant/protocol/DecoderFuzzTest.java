@@ -9,14 +9,19 @@ import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.protocol.codec.Decoding;
 import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.FrameDecoder;
+import dev.pgtenant.protocol.codec.MessageHandler;
+import dev.pgtenant.protocol.codec.MessageScanner;
+import dev.pgtenant.protocol.codec.RunWriter;
 import dev.pgtenant.protocol.codec.StartupPacketDecoder;
 import dev.pgtenant.protocol.message.MessageRoundTripTest;
 import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.frontend.FrontendMessages;
 import dev.pgtenant.protocol.message.frontend.FrontendMessages.AuthResponseKind;
 import dev.pgtenant.testkit.BufferLeaks;
+import dev.pgtenant.testkit.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -71,6 +76,60 @@ class DecoderFuzzTest {
                                                 @ForAll @IntRange(min = 0, max = 9) int chunk) {
         byte[] input = mutate(frontend ? FRONTEND_STREAM : BACKEND_STREAM, new Random(seed));
         decodeFrames(input, chunk, frontend ? Direction.FRONTEND : Direction.BACKEND);
+    }
+
+    /**
+     * A relay's path: a scanner that is stopped at random and replaced by a new one given the rest
+     * (as a session takes over from its login decoder), every message written through one
+     * {@link RunWriter}. What reaches the client is exactly what the frame decoder frames, and an
+     * error comes where it does.
+     */
+    @Property(tries = TRIES)
+    void mutatedStreamsRelayedInPlaceAsTheyAreFramed(@ForAll("seeds") long seed, @ForAll @IntRange(min = 1, max = 9) int chunk) {
+        Random random = new Random(seed);
+        byte[] input = mutate(BACKEND_STREAM, random);
+        Decoding.Result framed = Decoding.run(() -> FrameDecoder.mergingRuns(4096), input, chunk);
+        TrackingAllocator tracking = new TrackingAllocator();
+        EmbeddedChannel client = new EmbeddedChannel();
+        RunWriter writer = new RunWriter(client);
+        MessageScanner[] scanner = {MessageScanner.mergingRuns(4096)};
+        boolean[] stopped = {false};
+        MessageHandler relay = (type, buffer, index, length, count) -> {
+            writer.write(buffer, index, length);
+            stopped[0] = random.nextInt(4) == 0;
+            return !stopped[0];
+        };
+        ProtocolException error = null;
+        for (int offset = 0; offset < input.length && error == null; offset += chunk) {
+            ByteBuf piece = tracking.allocator().buffer();
+            piece.writeBytes(input, offset, Math.min(chunk, input.length - offset));
+            try {
+                scanner[0].read(piece, tracking.allocator(), relay);
+                while (stopped[0]) {
+                    stopped[0] = false;
+                    ByteBuf rest = scanner[0].takeKept();
+                    scanner[0] = MessageScanner.mergingRuns(4096);
+                    if (rest != null) {
+                        scanner[0].read(rest, tracking.allocator(), relay);
+                    }
+                }
+            } catch (ProtocolException e) {
+                error = e;
+            }
+        }
+        scanner[0].discard();
+        writer.flush();
+        ByteArrayOutputStream relayed = new ByteArrayOutputStream();
+        for (ByteBuf out = client.readOutbound(); out != null; out = client.readOutbound()) {
+            relayed.writeBytes(io.netty.buffer.ByteBufUtil.getBytes(out));
+            out.release();
+        }
+        client.finishAndReleaseAll();
+        tracking.assertAllReleased();
+        ByteArrayOutputStream framedBytes = new ByteArrayOutputStream();
+        framed.outputs().forEach(output -> framedBytes.writeBytes(((Decoding.FrameBytes) output).bytes()));
+        assertThat(relayed.toByteArray()).isEqualTo(framedBytes.toByteArray());
+        assertThat(error == null).isEqualTo(framed.error() == null);
     }
 
     @Property(tries = TRIES)
