@@ -44,9 +44,12 @@ public final class Frame extends DefaultByteBufHolder {
     /**
      * A frame of the {@code count} messages at {@code index} to {@code index + length} of {@code buffer},
      * retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
+     * Only a root buffer is remembered: the frame's slice keeps a root alive, while a derived buffer
+     * with a count of its own could be freed and reused for other bytes while the frame lives.
      */
     public static Frame of(byte type, ByteBuf buffer, int index, int length, int count) {
-        return new Frame(type, buffer.retainedSlice(index, length), count, buffer, index);
+        boolean root = buffer.unwrap() == null;
+        return new Frame(type, buffer.retainedSlice(index, length), count, root ? buffer : null, index);
     }
 
     /** The buffer the frame was read from, valid while the frame is; null when not known. */

@@ -95,6 +95,20 @@ class RunWriterTest {
     }
 
     @Test
+    void framesOfADerivedBufferAreWrittenOnTheirOwn() {
+        ByteBuf read = tracking.bytes(bytes(PARSE_COMPLETE, BIND_COMPLETE));
+        ByteBuf derived = read.retainedSlice();
+        Frame parse = Frame.of((byte) '1', derived, 0, PARSE_COMPLETE.length, 1);
+        Frame bind = Frame.of((byte) '2', derived, PARSE_COMPLETE.length, BIND_COMPLETE.length, 1);
+        derived.release();
+        read.release();
+        writer.write(parse);
+        writer.write(bind);
+        writer.flush();
+        assertThat(writes()).containsExactly(PARSE_COMPLETE, BIND_COMPLETE);
+    }
+
+    @Test
     void aDiscardedRunIsReleasedAndNotWritten() {
         ByteBuf read = tracking.bytes(READY);
         writer.write(read, 0, READY.length);
