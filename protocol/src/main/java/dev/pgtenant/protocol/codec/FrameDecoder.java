@@ -10,10 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * as a login; a relay's hot path reads with a scanner of its own. Removed from the pipeline, even
  * while it passes on a frame, it hands the bytes it has not framed to the next handler.
  */
-public final class FrameDecoder extends ChannelInboundHandlerAdapter {
-
-    /** PostgreSQL's own limit for most messages is 1 GB; a proxy can afford far less by default. */
-    public static final int DEFAULT_MAX_MESSAGE_SIZE = MessageScanner.DEFAULT_MAX_MESSAGE_SIZE;
+public final class FrameDecoder extends ChannelInboundHandlerAdapter implements MessageHandler {
 
     private final MessageScanner scanner;
     private ChannelHandlerContext ctx;
@@ -25,7 +22,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     }
 
     public FrameDecoder(Direction direction) {
-        this(direction, DEFAULT_MAX_MESSAGE_SIZE);
+        this(direction, MessageScanner.DEFAULT_MAX_MESSAGE_SIZE);
     }
 
     private FrameDecoder(MessageScanner scanner) {
@@ -50,7 +47,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
         reading = true;
         try {
-            scanner.read(in, ctx.alloc(), this::passOn);
+            scanner.read(in, ctx.alloc(), this);
         } finally {
             reading = false;
             if (removed) {
@@ -59,7 +56,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private boolean passOn(byte type, ByteBuf buffer, int index, int length, int count) {
+    /** Passes the message on as a frame; stops the scan once the decoder has been removed. */
+    @Override
+    public boolean message(byte type, ByteBuf buffer, int index, int length, int count) {
         ctx.fireChannelRead(Frame.of(type, buffer, index, length, count));
         return !removed;
     }

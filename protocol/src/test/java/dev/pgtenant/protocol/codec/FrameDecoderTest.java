@@ -104,7 +104,7 @@ class FrameDecoderTest {
         TrackingAllocator tracking = new TrackingAllocator();
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(Direction.BACKEND));
         channel.config().setAllocator(tracking.allocator());
-        channel.writeInbound(tracking.bytes(bytes('D', FrameDecoder.DEFAULT_MAX_MESSAGE_SIZE - 1, (short) 1)));
+        channel.writeInbound(tracking.bytes(bytes('D', MessageScanner.DEFAULT_MAX_MESSAGE_SIZE - 1, (short) 1)));
         Object nothing = channel.readInbound();
         assertThat(nothing).isNull();
         assertThat(tracking.outstandingBytes()).isLessThan(1024);
