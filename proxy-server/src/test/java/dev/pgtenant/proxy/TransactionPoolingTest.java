@@ -136,6 +136,30 @@ class TransactionPoolingTest {
         }
     }
 
+    /**
+     * The relay reads a client's messages where they lie in its read, next to each other: a field
+     * that runs to its message's end must not be completed from the next message's bytes. Here the
+     * Bind's statement name, "s1" unterminated, would read on into the Sync after it as "s1S", a
+     * statement this client did prepare.
+     */
+    @Test
+    void anUnterminatedNameIsNotReadOnIntoTheNextMessage() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(concat(RawClient.encode(new Parse("s1S", "SELECT 1", List.of())::encode),
+                    RawClient.encode(new Sync()::encode)));
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            byte[] bind = {'B', 0, 0, 0, 7, 0, 's', '1'};
+            client.raw().send(concat(bind, RawClient.encode(new Sync()::encode)));
+            BackendMessage reply = client.raw().receive();
+            assertThat(reply).isInstanceOf(ErrorResponse.class);
+            assertThat(((ErrorResponse) reply).sqlState()).isEqualTo("08P01");
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            client.raw().send(RawClient.encode(new Query("SELECT 1")::encode));
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+        }
+    }
+
     private static byte[] concat(byte[] first, byte[] second) {
         byte[] both = java.util.Arrays.copyOf(first, first.length + second.length);
         System.arraycopy(second, 0, both, first.length, second.length);

@@ -225,11 +225,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.CLOSED || closeReason != null) {
             return false;
         }
-        Frame frame = Frame.of(type, buffer, index, length, count);
         if (state == State.ACTIVE) {
-            relay.clientFrame(frame);
+            relay.clientMessage(type, buffer, index, length);
         } else {
-            holdUntilReady(frame);
+            holdUntilReady(Frame.of(type, buffer, index, length, count));
         }
         return true;
     }

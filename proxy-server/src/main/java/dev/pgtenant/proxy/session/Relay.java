@@ -1,6 +1,7 @@
 package dev.pgtenant.proxy.session;
 
 import dev.pgtenant.protocol.codec.Frame;
+import io.netty.buffer.ByteBuf;
 
 /**
  * Carries an authenticated client's traffic to backends: {@link SessionRelay} keeps one backend
@@ -11,6 +12,14 @@ public interface Relay {
 
     /** A message from the client; the relay owns the frame. */
     void clientFrame(Frame frame);
+
+    /**
+     * A message from the client, at {@code index} to {@code index + length} of {@code buffer}, which
+     * is valid only during the call: a relay that keeps the message retains what it keeps.
+     */
+    default void clientMessage(byte type, ByteBuf buffer, int index, int length) {
+        clientFrame(Frame.of(type, buffer, index, length, 1));
+    }
 
     /** The client's read batch is done: flush what was forwarded. */
     void clientReadComplete();

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.regex.Matcher;
@@ -138,6 +139,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean batchReplayed;
     private volatile BackendConnection running;
     private Object poolTicket;
+    /** The message being read, where it lies in the client's read. */
+    private final ClientMessage reading = new ClientMessage();
     private boolean acquiring;
     private boolean skippingToSync;
     private boolean unsynced;
@@ -164,39 +167,52 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     // ---- client side (client event loop) ----
 
+    /** A message held until the session was ready. */
     @Override
     public void clientFrame(Frame frame) {
+        try {
+            ByteBuf content = frame.content();
+            clientMessage(frame.type(), content, content.readerIndex(), content.readableBytes());
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void clientMessage(byte type, ByteBuf buffer, int index, int length) {
         readingClient = true;
         if (closed) {
-            frame.release();
             return;
         }
-        if (frame.type() == 'X') {
-            frame.release();
+        if (type == 'X') {
             session.close("the client ended the session");
             return;
         }
+        ClientMessage message = reading.set(type, buffer, index, length);
         if (backend == null) {
-            if (waiting.isEmpty() && !acquiring && pinnedBy == null && listenWithoutBackend(frame)) {
+            if (waiting.isEmpty() && !acquiring && pinnedBy == null && listenWithoutBackend(message)) {
                 return;
             }
-            if (waiting.isEmpty() && !acquiring && answerDeallocateWithoutBackend(frame)) {
+            if (waiting.isEmpty() && !acquiring && answerDeallocateWithoutBackend(message)) {
                 return;
             }
-            if (!acquiring && isNewNamedParse(frame)) {
-                hold(frame);
+            if (!acquiring && isNewNamedParse(message)) {
+                hold(message);
                 return;
             }
-            if (!acquiring && frame.type() == 'S' && !waiting.isEmpty()) {
-                prepareWithoutBackend(frame);
+            if (!acquiring && type == 'S' && !waiting.isEmpty()) {
+                prepareWithoutBackend(message);
                 return;
             }
-            if (hold(frame) && !acquiring) {
-                acquire();
+            // The usual start of a transaction: an idle backend, taken at once, gets the message where it lies.
+            if (!waiting.isEmpty() || acquiring || !attachIdle()) {
+                if (hold(message) && !acquiring) {
+                    acquire();
+                }
+                return;
             }
-            return;
         }
-        forwardSafely(frame);
+        forwardSafely(message);
     }
 
     /**
@@ -204,9 +220,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * messages held with no backend on its way (named Parses awaiting their Sync): while one is
      * awaited, the pause bounds what is held, and a single message is bounded by maxMessageSize.
      */
-    private boolean hold(Frame frame) {
-        waitingBytes += frame.content().readableBytes();
-        held().add(frame);
+    private boolean hold(ClientMessage message) {
+        waitingBytes += message.length();
+        held().add(message.keep());
         pauseIfHoldingMuch();
         if (!acquiring && waiting.size() > 1 && waitingBytes > MAX_WAITING_BYTES) {
             session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
@@ -217,9 +233,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** A translation failure ends the session with its SQLSTATE rather than leaving it half-forwarded. */
-    private void forwardSafely(Frame frame) {
+    private void forwardSafely(ClientMessage message) {
         try {
-            forward(frame);
+            forward(message);
         } catch (ProtocolException e) {
             session.fatal(e.sqlState(), e.getMessage());
         }
@@ -230,31 +246,29 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * drivers send (Parse, Bind, Describe, Execute, Sync), go to the shared listening connection of
      * this database instead of holding a backend. Anything else in such a batch sends it the usual way.
      */
-    private boolean listenWithoutBackend(Frame frame) {
-        byte type = frame.type();
+    private boolean listenWithoutBackend(ClientMessage message) {
+        byte type = message.type();
         if (listenBatch.isEmpty()) {
-            Matcher command = listenCommand(frame);
+            Matcher command = listenCommand(message);
             if (command == null) {
                 return false;
             }
             if (type == 'Q') {
-                frame.release();
                 answerListen(command, false, false);
             } else {
                 listenCommand = command;
                 listenBatch = new ArrayList<>(LISTEN_BATCH_MESSAGES);
-                listenBatch.add(frame);
+                listenBatch.add(message.keep());
             }
             return true;
         }
         // Parse, Bind, Describe, Execute at most: a longer batch is not one the proxy answers, and is not held here unbounded.
         if ((type == 'B' || type == 'D' || type == 'E') && listenBatch.size() < LISTEN_BATCH_MESSAGES) {
-            listenBatch.add(frame);
+            listenBatch.add(message.keep());
             return true;
         }
         if (type == 'S' && isAnswerableListenBatch()) {
             boolean describe = listenBatch.size() == LISTEN_BATCH_MESSAGES;
-            frame.release();
             listenBatch.forEach(Frame::release);
             listenBatch = List.of();
             answerListen(listenCommand, true, describe);
@@ -262,7 +276,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
         // way at once, so the limit on messages held without one does not apply.
-        listenBatch.add(frame);
+        listenBatch.add(message.keep());
         for (Frame kept : listenBatch) {
             waitingBytes += kept.content().readableBytes();
             held().add(kept);
@@ -299,26 +313,28 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
-    private Matcher listenCommand(Frame frame) {
-        ByteBuf message = frame.content();
-        int start = frame.bodyIndex();
+    private Matcher listenCommand(ClientMessage message) {
+        ByteBuf buffer = message.buffer();
+        int start = message.bodyIndex();
+        int end = message.end();
         int sqlAt;
-        if (frame.type() == 'Q') {
+        if (message.type() == 'Q') {
             sqlAt = 0;
-        } else if (frame.type() == 'P' && start < message.writerIndex() && message.getByte(start) == 0) {
+        } else if (message.type() == 'P' && start < end && buffer.getByte(start) == 0) {
             sqlAt = 1;
         } else {
             return null;
         }
         int from = start + sqlAt;
-        if (clientStatus != TransactionStatus.IDLE || !startsWithWord(message, from, "listen") && !startsWithWord(message, from, "unlisten")) {
+        if (clientStatus != TransactionStatus.IDLE
+                || !startsWithWord(buffer, from, end, "listen") && !startsWithWord(buffer, from, end, "unlisten")) {
             return null;
         }
-        int sqlEnd = message.indexOf(from, message.writerIndex(), (byte) 0);
-        if (sqlEnd < 0 || frame.type() == 'P' && (sqlEnd + 3 > message.writerIndex() || message.getShort(sqlEnd + 1) != 0)) {
+        int sqlEnd = buffer.indexOf(from, end, (byte) 0);
+        if (sqlEnd < 0 || message.type() == 'P' && (sqlEnd + 3 > end || buffer.getShort(sqlEnd + 1) != 0)) {
             return null;
         }
-        Matcher command = LISTEN.matcher(message.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
+        Matcher command = LISTEN.matcher(buffer.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
         if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
             return null;
         }
@@ -381,17 +397,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** A Parse of a statement name this client has not used yet. */
-    private boolean isNewNamedParse(Frame frame) {
-        if (frame.type() != 'P') {
+    private boolean isNewNamedParse(ClientMessage message) {
+        if (message.type() != 'P') {
             return false;
         }
-        ByteBuf message = frame.content();
-        int nameAt = frame.bodyIndex();
-        if (nameAt >= message.writerIndex() || message.getByte(nameAt) == 0) {
+        int nameAt = message.bodyIndex();
+        if (nameAt >= message.end() || message.buffer().getByte(nameAt) == 0) {
             // The unnamed statement, which drivers parse for every execution: no string decoded for it.
             return false;
         }
-        ByteBuf body = frame.body();
+        ByteBuf body = message.body();
         String name = readString(body, 0, StandardCharsets.ISO_8859_1);
         String query = name == null ? null : readString(body, name.length() + 1, StandardCharsets.ISO_8859_1);
         return name != null && query != null && !statements.containsKey(name)
@@ -406,14 +421,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * connections hold every backend (pgbench -M prepared does). The price: an invalid statement
      * is reported when it is first used, not when it is prepared.
      */
-    private void prepareWithoutBackend(Frame sync) {
+    private void prepareWithoutBackend(ClientMessage sync) {
         if (!waiting.stream().allMatch(this::isNamedParse)) {
             if (hold(sync)) {
                 acquire();
             }
             return;
         }
-        sync.release();
         for (Frame parse : waiting) {
             ByteBuf body = parse.body();
             int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
@@ -503,10 +517,20 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         });
     }
 
-    private void acquire() {
+    /**
+     * Takes an idle backend if there is one, and attaches it unless its settings must be brought in
+     * line first; true when a backend is attached.
+     */
+    private boolean attachIdle() {
         BackendConnection ready = pool.tryAcquireIdle(session.executor());
         if (ready != null) {
             applySettings(ready);
+        }
+        return backend != null;
+    }
+
+    private void acquire() {
+        if (attachIdle() || acquiring) {
             return;
         }
         acquiring = true;
@@ -629,9 +653,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         connection.onLoop(() -> connection.setUser(user));
         resumeClientReads();
         waitingBytes = 0;
-        while (!waiting.isEmpty() && backend != null && !closed) {
-            forwardSafely(waiting.poll());
-        }
+        forwardEach(waiting);
         // Attached in the middle of a client read, the rest of the batch is still to come and
         // clientReadComplete flushes it all at once.
         if (backend != null && !readingClient) {
@@ -639,33 +661,51 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    /**
+     * Forwards and releases held frames while there is a backend to forward them to. Read through a
+     * view of their own: this may run while a message read in place is being handled.
+     */
+    private void forwardEach(Queue<Frame> frames) {
+        if (frames.isEmpty()) {
+            return;
+        }
+        ClientMessage view = new ClientMessage();
+        while (!frames.isEmpty() && backend != null && !closed) {
+            Frame frame = frames.poll();
+            try {
+                forwardSafely(view.set(frame));
+            } finally {
+                frame.release();
+            }
+        }
+    }
+
     /** Sends one client message to the held backend, translating what must be translated. */
-    private void forward(Frame frame) {
-        byte type = frame.type();
+    private void forward(ClientMessage message) {
+        byte type = message.type();
         if (log.isTraceEnabled()) {
             log.trace("{} -> backend {}: {} (expecting {})", session.describe(), backend, (char) type, expected);
         }
         running = backend;
-        recordForReplay(frame);
+        recordForReplay(message);
         switch (type) {
-            case 'Q' -> forwardQuery(frame);
-            case 'P' -> forwardParse(frame);
-            case 'B' -> forwardBind(frame);
-            case 'D' -> forwardDescribe(frame);
-            case 'C' -> forwardClose(frame);
+            case 'Q' -> forwardQuery(message);
+            case 'P' -> forwardParse(message);
+            case 'B' -> forwardBind(message);
+            case 'D' -> forwardDescribe(message);
+            case 'C' -> forwardClose(message);
             case 'E' -> {
                 unsynced = true;
                 if (skippingToSync) {
-                    frame.release();
                     return;
                 }
                 expect(Expectation.of(Expectation.Kind.EXECUTE));
-                send(frame);
+                send(message);
             }
             case 'S' -> {
                 if (copyIn) {
                     // A backend in COPY IN ignores Sync: no ReadyForQuery will answer it.
-                    send(frame);
+                    send(message);
                     return;
                 }
                 unsynced = false;
@@ -673,13 +713,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 awaitingReady++;
                 if (heldError != null && decideHeldError()) {
                     expect(Expectation.of(Expectation.Kind.REPLAYED_SYNC));
-                    send(frame);
+                    send(message);
                     closeStaleStatements();
                     replayBatch();
                     return;
                 }
                 expect(Expectation.of(Expectation.Kind.SYNC));
-                send(frame);
+                send(message);
                 if (!staleOnBackend.isEmpty()) {
                     closeStaleStatements();
                 }
@@ -693,22 +733,21 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     batchReplayable = false;
                     session.output().flush();
                 }
-                send(frame);
+                send(message);
             }
             case 'F' -> {
                 if (skippingToSync) {
-                    frame.release();
                     return;
                 }
                 awaitingReady++;
                 expect(Expectation.of(Expectation.Kind.QUERY));
-                send(frame);
+                send(message);
             }
             case 'c', 'f' -> {
                 copyIn = false;
-                send(frame);
+                send(message);
             }
-            default -> send(frame);
+            default -> send(message);
         }
         if (backend != null && !backend.channel().isWritable()) {
             session.channel().config().setAutoRead(false);
@@ -724,25 +763,25 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * to never runs again, so its copy was never used, while making it cost more than any other
      * bookkeeping of the relay.
      */
-    private void recordForReplay(Frame frame) {
+    private void recordForReplay(ClientMessage message) {
         if (batchComplete) {
             clearBatch();
             batchComplete = false;
-            batchReplayable = clientStatus == TransactionStatus.IDLE && namesAStatement(frame);
+            batchReplayable = clientStatus == TransactionStatus.IDLE && namesAStatement(message);
             batchAnswered = false;
             batchReplayed = false;
         }
-        byte type = frame.type();
+        byte type = message.type();
         if (type == 'Q' || type == 'F' || type == 'd' || type == 'c' || type == 'f'
-                || batchBytes + frame.content().readableBytes() > MAX_REPLAY_BYTES) {
+                || batchBytes + message.length() > MAX_REPLAY_BYTES) {
             batchReplayable = false;
         }
         if (batchReplayable) {
             if (batch == null) {
                 batch = new ArrayList<>();
             }
-            batch.add(frame.retainedDuplicate());
-            batchBytes += frame.content().readableBytes();
+            batch.add(message.keep());
+            batchBytes += message.length();
         }
         if (type == 'S' || type == 'Q' || type == 'F') {
             batchComplete = true;
@@ -750,11 +789,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** A Parse, Bind or statement Describe whose statement name is not empty. */
-    private static boolean namesAStatement(Frame frame) {
-        ByteBuf message = frame.content();
-        int at = message.readerIndex() + Frame.HEADER_LENGTH;
-        int end = message.writerIndex();
-        switch (frame.type()) {
+    private static boolean namesAStatement(ClientMessage client) {
+        ByteBuf message = client.buffer();
+        int at = client.bodyIndex();
+        int end = client.end();
+        switch (client.type()) {
             case 'P' -> {
                 return at < end && message.getByte(at) != 0;
             }
@@ -783,40 +822,36 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return batch == null ? List.of() : batch;
     }
 
-    private void forwardQuery(Frame frame) {
+    private void forwardQuery(ClientMessage query) {
         if (skippingToSync) {
             // The backend ignores a Query until the Sync that ends the failed batch.
-            frame.release();
             return;
         }
-        ByteBuf body = frame.body();
-        if (clientStatus != TransactionStatus.FAILED_TRANSACTION && deallocatesProtocolStatement(body)) {
-            frame.release();
+        if (clientStatus != TransactionStatus.FAILED_TRANSACTION && deallocatesProtocolStatement(query)) {
             awaitingReady++;
             expect(Expectation.of(Expectation.Kind.ANSWER_DEALLOCATE));
             return;
         }
-        List<List<String>> scanned = scanQuery(body);
+        List<List<String>> scanned = scanQuery(query);
         Optional<String> refusal = checkSessionState(scanned);
         forgetWhatTheQueryDiscards(scanned);
         awaitingReady++;
         expect(Expectation.of(Expectation.Kind.QUERY));
         if (refusal.isPresent()) {
-            frame.release();
             sendQuery(refusalStatement(refusal.get()));
         } else {
-            send(frame);
+            send(query);
         }
     }
 
-    private void forwardParse(Frame frame) {
+    private void forwardParse(ClientMessage parse) {
         unsynced = true;
-        ByteBuf message = frame.content();
-        int nameStart = frame.bodyIndex();
-        int end = message.writerIndex();
+        ByteBuf message = parse.buffer();
+        int nameStart = parse.bodyIndex();
+        int end = parse.end();
         int nameEnd = message.indexOf(nameStart, end, (byte) 0);
         if (skippingToSync || nameEnd < 0) {
-            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            passThrough(parse, Expectation.Kind.ONE_REPLY);
             return;
         }
         // Drivers parse the same unnamed statement for every execution: its verdict is remembered,
@@ -825,7 +860,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             unnamedParsedThisHold = true;
             unnamedDefinition = lastHarmlessDefinition;
             expect(Expectation.of(Expectation.Kind.ONE_REPLY));
-            send(frame);
+            send(parse);
             return;
         }
         String name = message.toString(nameStart, nameEnd - nameStart, StandardCharsets.ISO_8859_1);
@@ -846,14 +881,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             unnamedDefinition = text.definition();
             expect(Expectation.of(Expectation.Kind.ONE_REPLY));
             if (refusal.isPresent()) {
-                frame.release();
                 sendParse("", text);
             } else {
-                send(frame);
+                send(parse);
             }
             return;
         }
-        frame.release();
         StatementText existing = statements.get(name);
         if (existing != null) {
             // The backend then reports "already exists", as PostgreSQL would for the client's own name.
@@ -879,11 +912,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         sendParse(text.backendName(), text);
     }
 
-    private void forwardBind(Frame frame) {
+    private void forwardBind(ClientMessage bind) {
         unsynced = true;
-        ByteBuf message = frame.content();
-        int portalEnd = message.indexOf(frame.bodyIndex(), message.writerIndex(), (byte) 0);
-        int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, message.writerIndex(), (byte) 0);
+        ByteBuf message = bind.buffer();
+        int portalEnd = message.indexOf(bind.bodyIndex(), bind.end(), (byte) 0);
+        int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, bind.end(), (byte) 0);
         String name = nameEnd < 0 ? null : message.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1);
         StatementText text = name == null || skippingToSync ? null : statements.get(name);
         if (text == null) {
@@ -893,28 +926,27 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (name != null && name.startsWith(StatementText.BACKEND_PREFIX) && !skippingToSync) {
                 // Never let a client reach statements the proxy prepared for others.
                 expect(Expectation.of(Expectation.Kind.ONE_REPLY));
-                sendBind(frame, portalEnd, nameEnd, "pgtenant-unknown:" + name);
-                frame.release();
+                sendBind(bind, portalEnd, nameEnd, "pgtenant-unknown:" + name);
                 return;
             }
-            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            passThrough(bind, Expectation.Kind.ONE_REPLY);
             return;
         }
         ensurePrepared(text);
         expect(new Expectation(Expectation.Kind.ONE_REPLY, null, text));
-        sendBind(frame, portalEnd, nameEnd, text.backendName());
-        frame.release();
+        sendBind(bind, portalEnd, nameEnd, text.backendName());
     }
 
     /** The client's Bind with {@code statement} in place of the name between {@code portalEnd} and {@code nameEnd}. */
-    private void sendBind(Frame bind, int portalEnd, int nameEnd, String statement) {
-        ByteBuf message = bind.content();
+    private void sendBind(ClientMessage bind, int portalEnd, int nameEnd, String statement) {
+        ByteBuf message = bind.buffer();
         int start = bind.bodyIndex();
-        ByteBuf rewritten = backend.channel().alloc().buffer(message.writerIndex() - start + 64);
+        int end = bind.end();
+        ByteBuf rewritten = backend.channel().alloc().buffer(end - start + 64);
         rewritten.writeByte('B').writeInt(0);
         rewritten.writeBytes(message, start, portalEnd + 1 - start);
         writeName(rewritten, statement);
-        rewritten.writeBytes(message, nameEnd + 1, message.writerIndex() - nameEnd - 1);
+        rewritten.writeBytes(message, nameEnd + 1, end - nameEnd - 1);
         rewritten.setInt(1, rewritten.writerIndex() - 1);
         backend.output().write(rewritten);
     }
@@ -938,51 +970,47 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    private void forwardDescribe(Frame frame) {
+    private void forwardDescribe(ClientMessage describe) {
         unsynced = true;
-        StatementText text = namedStatement(frame);
+        StatementText text = namedStatement(describe);
         if (text == null) {
-            String name = describedStatementName(frame);
+            String name = describedStatementName(describe);
             if (name != null && !skippingToSync) {
                 if (name.isEmpty()) {
                     restoreUnnamed();
                 } else if (name.startsWith(StatementText.BACKEND_PREFIX)) {
-                    frame.release();
                     expect(Expectation.of(Expectation.Kind.DESCRIBE));
                     sendTargeted('D', "pgtenant-unknown:" + name);
                     return;
                 }
             }
-            passThrough(frame, Expectation.Kind.DESCRIBE);
+            passThrough(describe, Expectation.Kind.DESCRIBE);
             return;
         }
-        frame.release();
         ensurePrepared(text);
         expect(new Expectation(Expectation.Kind.DESCRIBE, null, text));
         sendTargeted('D', text.backendName());
     }
 
-    private void forwardClose(Frame frame) {
+    private void forwardClose(ClientMessage close) {
         unsynced = true;
-        ByteBuf body = frame.body();
+        ByteBuf body = close.body();
         boolean statement = body.isReadable() && body.getByte(body.readerIndex()) == 'S';
         String name = statement ? readString(body, 1, StandardCharsets.ISO_8859_1) : null;
         if (skippingToSync || !statement || name == null || name.isEmpty()) {
-            passThrough(frame, Expectation.Kind.ONE_REPLY);
+            passThrough(close, Expectation.Kind.ONE_REPLY);
             return;
         }
-        frame.release();
         StatementText removed = forget(name);
         expect(new Expectation(Expectation.Kind.ANSWER_CLOSE_COMPLETE, name, removed));
     }
 
-    private void passThrough(Frame frame, Expectation.Kind kind) {
+    private void passThrough(ClientMessage message, Expectation.Kind kind) {
         if (skippingToSync) {
-            frame.release();
             return;
         }
         expect(Expectation.of(kind));
-        send(frame);
+        send(message);
     }
 
     /** Gives the held backend a statement it lacks, before the message that uses it. */
@@ -1031,12 +1059,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
      * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
      */
-    private boolean deallocatesProtocolStatement(ByteBuf query) {
-        if (!startsWithWord(query, query.readerIndex(), "deallocate")) {
+    private boolean deallocatesProtocolStatement(ClientMessage query) {
+        if (!startsWithWord(query.buffer(), query.bodyIndex(), query.end(), "deallocate")) {
             return false;
         }
         Matcher deallocate = DEALLOCATE.matcher(
-                java.util.Objects.requireNonNullElse(readString(query, 0, StandardCharsets.UTF_8), ""));
+                java.util.Objects.requireNonNullElse(readString(query.body(), 0, StandardCharsets.UTF_8), ""));
         if (!deallocate.matches()) {
             return false;
         }
@@ -1077,14 +1105,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return discards;
     }
 
-    private boolean answerDeallocateWithoutBackend(Frame frame) {
-        if (frame.type() != 'Q') {
+    private boolean answerDeallocateWithoutBackend(ClientMessage message) {
+        if (message.type() != 'Q') {
             return false;
         }
-        if (!deallocatesProtocolStatement(frame.body())) {
+        if (!deallocatesProtocolStatement(message)) {
             return false;
         }
-        frame.release();
         writeToClient(new CommandComplete("DEALLOCATE"));
         writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
         session.output().flush();
@@ -1096,11 +1123,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * none. A valid Query's string ends with the message, so no search for its end: one with a NUL
      * inside is scanned whole, and PostgreSQL refuses it anyway ("invalid string in message").
      */
-    private static List<List<String>> scanQuery(ByteBuf body) {
-        int last = body.readableBytes() - 1;
-        int length = last >= 0 && body.getByte(body.readerIndex() + last) == 0 ? last : 0;
+    private static List<List<String>> scanQuery(ClientMessage query) {
+        int last = query.end() - 1;
+        int length = last >= query.bodyIndex() && query.buffer().getByte(last) == 0 ? last - query.bodyIndex() : 0;
         byte[] sql = new byte[length];
-        body.getBytes(body.readerIndex(), sql);
+        query.buffer().getBytes(query.bodyIndex(), sql);
         return SessionStateScanner.statementsToCheck(sql, 0, sql.length);
     }
 
@@ -1422,7 +1449,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (failed.text() != null) {
             stale.add(failed.text());
         }
-        for (Frame message : batch()) {
+        ClientMessage view = new ClientMessage();
+        for (Frame kept : batch()) {
+            ClientMessage message = view.set(kept);
             StatementText text = message.type() == 'B' ? boundStatement(message) : message.type() == 'D' ? namedStatement(message) : null;
             if (text != null) {
                 stale.add(text);
@@ -1504,7 +1533,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** Sends the kept batch again; it is the same batch, so it is not run a third time. */
     private void replayBatch() {
         // The frames are the replay's now, released as they are forwarded, which records them anew.
-        List<Frame> again = batch();
+        ArrayDeque<Frame> again = new ArrayDeque<>(batch());
         batch = null;
         batchBytes = 0;
         batchComplete = false;
@@ -1512,9 +1541,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         counters.replays.increment();
         log.info("{}: a table changed under a prepared statement; preparing it again and rerunning the batch",
                 session.describe());
-        for (Frame message : again) {
-            forwardSafely(message);
-        }
+        forwardEach(again);
+        again.forEach(Frame::release);
         backend.output().flush();
     }
 
@@ -1713,8 +1741,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         session.output().write(buf);
     }
 
-    private void send(Frame frame) {
-        backend.output().write(frame);
+    private void send(ClientMessage message) {
+        backend.output().write(message.buffer(), message.index(), message.length());
     }
 
     private void sendQuery(String sql) {
@@ -1742,26 +1770,26 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** The client's statement a Bind names, or null. */
-    private StatementText boundStatement(Frame frame) {
-        ByteBuf body = frame.body();
-        int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
-        int nameEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, body.writerIndex(), (byte) 0);
+    private StatementText boundStatement(ClientMessage bind) {
+        ByteBuf message = bind.buffer();
+        int portalEnd = message.indexOf(bind.bodyIndex(), bind.end(), (byte) 0);
+        int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, bind.end(), (byte) 0);
         return nameEnd < 0 ? null
-                : statements.get(body.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
+                : statements.get(message.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
     }
 
     /** The client's named statement a Describe of a statement names, or null (and null while skipping to Sync). */
-    private StatementText namedStatement(Frame frame) {
-        String name = skippingToSync ? null : describedStatementName(frame);
+    private StatementText namedStatement(ClientMessage describe) {
+        String name = skippingToSync ? null : describedStatementName(describe);
         return name == null || name.isEmpty() ? null : statements.get(name);
     }
 
     /** The name in a Describe of a statement, "" for the unnamed one; null for a portal or an unterminated name. */
-    private static String describedStatementName(Frame describe) {
-        ByteBuf message = describe.content();
+    private static String describedStatementName(ClientMessage describe) {
+        ByteBuf message = describe.buffer();
         int at = describe.bodyIndex();
-        return at < message.writerIndex() && message.getByte(at) == 'S'
-                ? stringAt(message, at + 1, StandardCharsets.ISO_8859_1) : null;
+        return at < describe.end() && message.getByte(at) == 'S'
+                ? stringAt(message, at + 1, describe.end(), StandardCharsets.ISO_8859_1) : null;
     }
 
     /** Whether {@code buf} holds exactly {@code bytes} from {@code at} to {@code end}; compared eight bytes at a time. */
@@ -1793,16 +1821,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * decoding: ASCII whitespace is skipped and ASCII letters compared without case. This runs on
      * every statement, nearly always to say no.
      */
-    private static boolean startsWithWord(ByteBuf body, int from, String word) {
+    private static boolean startsWithWord(ByteBuf buffer, int from, int end, String word) {
         int at = from;
-        while (at < body.writerIndex() && Character.isWhitespace(body.getByte(at))) {
+        while (at < end && Character.isWhitespace(buffer.getByte(at))) {
             at++;
         }
-        if (body.writerIndex() - at < word.length()) {
+        if (end - at < word.length()) {
             return false;
         }
         for (int i = 0; i < word.length(); i++) {
-            if ((body.getByte(at + i) | 0x20) != word.charAt(i)) {
+            if ((buffer.getByte(at + i) | 0x20) != word.charAt(i)) {
                 return false;
             }
         }
@@ -1811,16 +1839,16 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
     private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
-        return stringAt(body, body.readerIndex() + offset, charset);
+        return stringAt(body, body.readerIndex() + offset, body.writerIndex(), charset);
     }
 
-    /** The NUL-terminated string at index {@code start} of {@code buf}, or null when unterminated. */
-    private static String stringAt(ByteBuf buf, int start, java.nio.charset.Charset charset) {
-        if (start > buf.writerIndex()) {
+    /** The NUL-terminated string at index {@code start} of {@code buf}, before {@code end}; null when unterminated. */
+    private static String stringAt(ByteBuf buf, int start, int end, java.nio.charset.Charset charset) {
+        if (start > end) {
             return null;
         }
-        int end = buf.indexOf(start, buf.writerIndex(), (byte) 0);
-        return end < 0 ? null : buf.toString(start, end - start, charset);
+        int nul = buf.indexOf(start, end, (byte) 0);
+        return nul < 0 ? null : buf.toString(start, nul - start, charset);
     }
 
     private static String setConfig(String name, String value) {
