@@ -65,8 +65,14 @@ public final class RunWriter {
             return false;
         }
         runBuffer = null;
-        // A plain slice shares the buffer's count: the run's one retain goes with it to the channel.
-        channel.write(buffer.slice(runStart, runEnd - runStart), channel.voidPromise());
+        if (buffer.refCnt() == 1) {
+            // The run's retain is the only one left (its reader is done with the buffer), so no one
+            // else reads it: the buffer itself goes, bounded to the run, and no slice is made.
+            channel.write(buffer.setIndex(runStart, runEnd), channel.voidPromise());
+        } else {
+            // A plain slice shares the buffer's count: the run's one retain goes with it to the channel.
+            channel.write(buffer.slice(runStart, runEnd - runStart), channel.voidPromise());
+        }
         return true;
     }
 

@@ -109,6 +109,31 @@ class RunWriterTest {
     }
 
     @Test
+    void aRunOverABufferNoOneElseHoldsGoesOutAsThatBufferWithNoSlice() {
+        ByteBuf read = tracking.bytes(bytes(PARSE_COMPLETE, BIND_COMPLETE, READY));
+        writer.write(read, PARSE_COMPLETE.length, BIND_COMPLETE.length);
+        read.release();
+        writer.flush();
+        ByteBuf out = channel.readOutbound();
+        assertThat(out).isSameAs(read);
+        assertThat(ByteBufUtil.getBytes(out)).isEqualTo(BIND_COMPLETE);
+        out.release();
+    }
+
+    @Test
+    void aRunOverABufferStillReadElsewhereGoesOutAsASliceLeavingTheBufferAsItWas() {
+        ByteBuf read = tracking.bytes(bytes(PARSE_COMPLETE, BIND_COMPLETE, READY));
+        writer.write(read, PARSE_COMPLETE.length, BIND_COMPLETE.length);
+        writer.flush();
+        ByteBuf out = channel.readOutbound();
+        assertThat(out).isNotSameAs(read);
+        assertThat(ByteBufUtil.getBytes(out)).isEqualTo(BIND_COMPLETE);
+        out.release();
+        assertThat(ByteBufUtil.getBytes(read)).isEqualTo(bytes(PARSE_COMPLETE, BIND_COMPLETE, READY));
+        read.release();
+    }
+
+    @Test
     void aDiscardedRunIsReleasedAndNotWritten() {
         ByteBuf read = tracking.bytes(READY);
         writer.write(read, 0, READY.length);

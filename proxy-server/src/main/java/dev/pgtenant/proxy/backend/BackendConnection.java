@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -282,6 +283,19 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             task.run();
         } else {
             channel.eventLoop().execute(task);
+        }
+    }
+
+    /**
+     * Runs {@code task} with this connection and {@code argument} on the connection's event loop. For
+     * every transaction's hand-over: given a method reference that captures nothing, it allocates
+     * nothing when called on that loop.
+     */
+    public <T> void onLoop(BiConsumer<BackendConnection, T> task, T argument) {
+        if (channel.eventLoop().inEventLoop()) {
+            task.accept(this, argument);
+        } else {
+            channel.eventLoop().execute(() -> task.accept(this, argument));
         }
     }
 

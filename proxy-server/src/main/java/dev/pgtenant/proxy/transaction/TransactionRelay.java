@@ -20,6 +20,7 @@ import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -83,6 +84,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static final Set<Expectation.Kind> BIND_COMPLETE_ANSWERS = EnumSet.of(Expectation.Kind.ONE_REPLY);
     private static final Set<Expectation.Kind> CLOSE_COMPLETE_ANSWERS =
             EnumSet.of(Expectation.Kind.INTERNAL_CLOSE, Expectation.Kind.ONE_REPLY);
+    private static final int SCRATCH_BYTES = 4096;
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SCRATCH_BYTES];
+        }
+    };
     private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final AtomicIntegerFieldUpdater<TransactionRelay> CANCELS_IN_FLIGHT =
             AtomicIntegerFieldUpdater.newUpdater(TransactionRelay.class, "cancelsInFlight");
@@ -147,6 +155,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private int awaitingReady;
     private String pinnedBy;
     private boolean closed;
+    /**
+     * A ReadyForQuery came in the backend read being handled: the backend goes back to the pool at
+     * the read's end, when the read's buffer is no longer the reader's and goes to the client whole.
+     */
+    private boolean releaseDue;
 
     /**
      * Starts with the session's first connection, which has the client's settings applied, and gives
@@ -649,8 +662,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         backend = connection;
         attachment = new Attachment(connection);
         unnamedParsedThisHold = false;
-        Attachment user = attachment;
-        connection.onLoop(() -> connection.setUser(user));
+        connection.onLoop(BackendConnection::setUser, attachment);
         resumeClientReads();
         waitingBytes = 0;
         forwardEach(waiting);
@@ -1126,9 +1138,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static List<List<String>> scanQuery(ClientMessage query) {
         int last = query.end() - 1;
         int length = last >= query.bodyIndex() && query.buffer().getByte(last) == 0 ? last - query.bodyIndex() : 0;
-        byte[] sql = new byte[length];
-        query.buffer().getBytes(query.bodyIndex(), sql);
-        return SessionStateScanner.statementsToCheck(sql, 0, sql.length);
+        // The lexer keeps nothing of the bytes it reads, so a loop's scratch array serves every query that fits.
+        byte[] sql = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
+        query.buffer().getBytes(query.bodyIndex(), sql, 0, length);
+        return SessionStateScanner.statementsToCheck(sql, 0, length);
     }
 
     /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
@@ -1220,6 +1233,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             batch = null;
             session.executor().execute(() -> {
                 done.forEach(frame -> handleBackend(this, frame));
+                releaseIfDue();
                 if (attachment != this) {
                     return;
                 }
@@ -1235,6 +1249,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void afterBackendBatch() {
+        releaseIfDue();
         Channel client = session.channel();
         session.output().flush();
         BackendConnection current = backend;
@@ -1329,7 +1344,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         awaitingReady--;
         if (ready.kind() == Expectation.Kind.REPLAYED_SYNC) {
-            releaseIfDone();
+            releaseDue = true;
             return;
         }
         TransactionStatus reported = length > Frame.HEADER_LENGTH
@@ -1338,7 +1353,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             clientStatus = reported;
         }
         toClient(buffer, index, length);
-        releaseIfDone();
+        releaseDue = true;
     }
 
     private void onError(ByteBuf buffer, int index, int length) {
@@ -1647,6 +1662,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /** Gives the backend back once the client is between transactions and nothing is in flight. */
+    private void releaseIfDue() {
+        if (releaseDue) {
+            releaseDue = false;
+            releaseIfDone();
+        }
+    }
+
     private void releaseIfDone() {
         BackendConnection current = backend;
         if (current == null || closed || pinnedBy != null || awaitingReady > 0 || unsynced || !expected.isEmpty()
@@ -1673,10 +1695,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.output().flush();
-        connection.onLoop(() -> {
-            connection.setUser(null);
-            pool.release(connection);
-        });
+        connection.onLoop(TransactionRelay::giveBack, pool);
+    }
+
+    private static void giveBack(BackendConnection connection, BackendPool pool) {
+        connection.setUser(null);
+        pool.release(connection);
     }
 
     private void lostTrack(String what) {
