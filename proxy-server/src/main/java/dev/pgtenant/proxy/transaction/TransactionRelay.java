@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.regex.Matcher;
@@ -117,7 +116,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** Replies due from the backend, in order; made by the first transaction (see NotYetMade). */
     private ArrayDeque<Expectation> expected = NotYetMade.instance();
     /** Client messages held until a backend is attached; made by the first transaction. */
-    private ArrayDeque<Frame> waiting = NotYetMade.instance();
+    private HeldMessages waiting = HeldMessages.NONE;
     /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
     private volatile int cancelsInFlight;
     private BackendConnection backend;
@@ -127,20 +126,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean unnamedParsedThisHold;
     private byte[] unnamedDefinition;
     private boolean copyIn;
-    private int waitingBytes;
     /*
      * The collections below are allocated on first use, and those used seldom are replaced by an empty
      * immutable list when done: most sessions never need them, and an idle session should cost little.
      */
     /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
-    private ArrayList<Frame> batch;
+    private HeldMessages batch = HeldMessages.NONE;
     private List<String> staleOnBackend = List.of();
     /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy. */
     private List<Frame> listenBatch = List.of();
     private Matcher listenCommand;
     /** A stale-plan error held until the rest of its batch has arrived. */
     private Frame heldError;
-    private int batchBytes;
     private boolean batchComplete = true;
     private boolean batchReplayable;
     private boolean batchAnswered;
@@ -234,10 +231,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * awaited, the pause bounds what is held, and a single message is bounded by maxMessageSize.
      */
     private boolean hold(ClientMessage message) {
-        waitingBytes += message.length();
-        held().add(message.keep());
+        held().add(message);
         pauseIfHoldingMuch();
-        if (!acquiring && waiting.size() > 1 && waitingBytes > MAX_WAITING_BYTES) {
+        if (!acquiring && waiting.size() > 1 && waiting.byteCount() > MAX_WAITING_BYTES) {
             session.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "the client sent more than " + MAX_WAITING_BYTES
                     + " bytes of statements to prepare without a Sync");
             return false;
@@ -289,11 +285,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
         // way at once, so the limit on messages held without one does not apply.
-        listenBatch.add(message.keep());
+        ClientMessage view = new ClientMessage();
         for (Frame kept : listenBatch) {
-            waitingBytes += kept.content().readableBytes();
-            held().add(kept);
+            held().add(view.set(kept));
+            kept.release();
         }
+        held().add(message);
         listenBatch = List.of();
         acquire();
         return true;
@@ -404,8 +401,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         session.channel().writeAndFlush(message);
     }
 
-    private boolean isNamedParse(Frame frame) {
-        String name = frame.type() == 'P' ? readString(frame.body(), 0, StandardCharsets.ISO_8859_1) : null;
+    private boolean isNamedParse(ClientMessage message) {
+        String name = message.type() == 'P' ? readString(message.body(), 0, StandardCharsets.ISO_8859_1) : null;
         return name != null && !name.isEmpty();
     }
 
@@ -423,7 +420,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         String name = readString(body, 0, StandardCharsets.ISO_8859_1);
         String query = name == null ? null : readString(body, name.length() + 1, StandardCharsets.ISO_8859_1);
         return name != null && query != null && !statements.containsKey(name)
-                && waiting.stream().noneMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
+                && !waiting.anyMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
                 && statements.size() + waiting.size() < maxClientStatements;
     }
 
@@ -435,13 +432,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * is reported when it is first used, not when it is prepared.
      */
     private void prepareWithoutBackend(ClientMessage sync) {
-        if (!waiting.stream().allMatch(this::isNamedParse)) {
+        if (waiting.anyMatch(held -> !isNamedParse(held))) {
             if (hold(sync)) {
                 acquire();
             }
             return;
         }
-        for (Frame parse : waiting) {
+        waiting.forEach(parse -> {
             ByteBuf body = parse.body();
             int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
             String name = body.toString(body.readerIndex(), nameEnd - body.readerIndex(), StandardCharsets.ISO_8859_1);
@@ -454,11 +451,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
             remember(name, text);
             counters.deferredPrepares.increment();
-            parse.release();
             writeToClient(new ParseComplete());
-        }
+        });
         waiting.clear();
-        waitingBytes = 0;
         writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
         session.output().flush();
     }
@@ -490,7 +485,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             heldError.release();
             heldError = null;
         }
-        waiting.forEach(Frame::release);
         waiting.clear();
         if (poolTicket != null) {
             pool.cancel(poolTicket);
@@ -577,7 +571,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Keeps the client's further input in its socket, not in memory, while a backend is awaited; attach resumes. */
     private void pauseIfHoldingMuch() {
-        if (acquiring && waitingBytes > PAUSE_WAITING_AT) {
+        if (acquiring && waiting.byteCount() > PAUSE_WAITING_AT) {
             session.channel().config().setAutoRead(false);
         }
     }
@@ -664,8 +658,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         unnamedParsedThisHold = false;
         connection.onLoop(BackendConnection::setUser, attachment);
         resumeClientReads();
-        waitingBytes = 0;
-        forwardEach(waiting);
+        forwardHeld(waiting.take());
         // Attached in the middle of a client read, the rest of the batch is still to come and
         // clientReadComplete flushes it all at once.
         if (backend != null && !readingClient) {
@@ -674,21 +667,22 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /**
-     * Forwards and releases held frames while there is a backend to forward them to. Read through a
-     * view of their own: this may run while a message read in place is being handled.
+     * Forwards messages taken from {@link HeldMessages}, then releases their buffer; null is none.
+     * Read through a view of their own: this may run while a message read in place, or another held
+     * one, is being handled. Only an ending session loses its backend on the way, and then the rest
+     * is not sent.
      */
-    private void forwardEach(Queue<Frame> frames) {
-        if (frames.isEmpty()) {
+    private void forwardHeld(ByteBuf messages) {
+        if (messages == null) {
             return;
         }
-        ClientMessage view = new ClientMessage();
-        while (!frames.isEmpty() && backend != null && !closed) {
-            Frame frame = frames.poll();
-            try {
-                forwardSafely(view.set(frame));
-            } finally {
-                frame.release();
+        try {
+            ClientMessage view = new ClientMessage();
+            for (int at = messages.readerIndex(); at < messages.writerIndex() && backend != null && !closed; at = view.end()) {
+                forwardSafely(HeldMessages.at(messages, at, view));
             }
+        } finally {
+            messages.release();
         }
     }
 
@@ -785,15 +779,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         byte type = message.type();
         if (type == 'Q' || type == 'F' || type == 'd' || type == 'c' || type == 'f'
-                || batchBytes + message.length() > MAX_REPLAY_BYTES) {
+                || batch.byteCount() + message.length() > MAX_REPLAY_BYTES) {
             batchReplayable = false;
         }
         if (batchReplayable) {
-            if (batch == null) {
-                batch = new ArrayList<>();
+            if (batch == HeldMessages.NONE) {
+                batch = new HeldMessages(session.channel().alloc());
             }
-            batch.add(message.keep());
-            batchBytes += message.length();
+            batch.add(message);
         }
         if (type == 'S' || type == 'Q' || type == 'F') {
             batchComplete = true;
@@ -823,15 +816,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private void clearBatch() {
-        if (batch != null) {
-            batch.forEach(Frame::release);
-            batch.clear();
-        }
-        batchBytes = 0;
-    }
-
-    private List<Frame> batch() {
-        return batch == null ? List.of() : batch;
+        batch.clear();
     }
 
     private void forwardQuery(ClientMessage query) {
@@ -1464,14 +1449,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (failed.text() != null) {
             stale.add(failed.text());
         }
-        ClientMessage view = new ClientMessage();
-        for (Frame kept : batch()) {
-            ClientMessage message = view.set(kept);
+        batch.forEach(message -> {
             StatementText text = message.type() == 'B' ? boundStatement(message) : message.type() == 'D' ? namedStatement(message) : null;
             if (text != null) {
                 stale.add(text);
             }
-        }
+        });
         for (StatementText text : stale) {
             if (backend.statements().contains(text.backendName())) {
                 backend.statements().remove(text.backendName());
@@ -1511,7 +1494,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * announced to the client rather than surprising it).
      */
     private boolean replayable() {
-        boolean describes = batch().stream().anyMatch(message -> message.type() == 'D');
+        boolean describes = batch.anyMatch(message -> message.type() == 'D');
         long syncs = expected.stream().filter(e -> e.kind() == Expectation.Kind.SYNC).count();
         return batchReplayable && batchComplete && !batchAnswered && !batchReplayed && describes && syncs == 1
                 && expected.peekLast() != null && expected.peekLast().kind() == Expectation.Kind.SYNC;
@@ -1524,7 +1507,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean decideHeldError() {
         Frame error = heldError;
         heldError = null;
-        if (batchReplayable && batch().stream().anyMatch(message -> message.type() == 'D')) {
+        if (batchReplayable && batch.anyMatch(message -> message.type() == 'D')) {
             error.release();
             return true;
         }
@@ -1547,17 +1530,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Sends the kept batch again; it is the same batch, so it is not run a third time. */
     private void replayBatch() {
-        // The frames are the replay's now, released as they are forwarded, which records them anew.
-        ArrayDeque<Frame> again = new ArrayDeque<>(batch());
-        batch = null;
-        batchBytes = 0;
+        // Taken out of the batch: forwarding them records them anew.
+        ByteBuf again = batch.take();
         batchComplete = false;
         batchReplayed = true;
         counters.replays.increment();
         log.info("{}: a table changed under a prepared statement; preparing it again and rerunning the batch",
                 session.describe());
-        forwardEach(again);
-        again.forEach(Frame::release);
+        forwardHeld(again);
         backend.output().flush();
     }
 
@@ -1607,9 +1587,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return expected;
     }
 
-    private ArrayDeque<Frame> held() {
-        if (waiting instanceof NotYetMade) {
-            waiting = new ArrayDeque<>(2);
+    private HeldMessages held() {
+        if (waiting == HeldMessages.NONE) {
+            waiting = new HeldMessages(session.channel().alloc());
         }
         return waiting;
     }
