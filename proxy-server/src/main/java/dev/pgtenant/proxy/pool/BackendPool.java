@@ -42,6 +42,8 @@ public final class BackendPool {
     private final java.util.Set<BackendConnection> evicted = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private int opening;
     private boolean retired;
+    /** Guarded by the server's monitor, like the rest of the books. */
+    private boolean listedWaiting;
     /** Whether a timer is pending that will look for overdue waiters (and set itself again while any wait). */
     private boolean expiryTimerSet;
     private BackendCredentials credentials;
@@ -119,7 +121,9 @@ public final class BackendPool {
 
     /** Takes back a connection that is clean and idle (ReadyForQuery said idle, reset ran). */
     public void release(BackendConnection connection) {
-        Runnable action;
+        // Decided under the monitor, done after it: a close's reason or the waiter handed the connection.
+        String closeBecause = null;
+        PoolWaiter next = null;
         synchronized (server) {
             if (connections.get(connection) != Slot.ACTIVE) {
                 return;
@@ -127,30 +131,30 @@ public final class BackendPool {
             long age = System.nanoTime() - connection.createdNanos();
             BackendPool starved = server.starvedPoolLocked(this);
             if (!connection.isOpen() || connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
-                forgetLocked(connection);
-                action = () -> connection.close("returned to the pool in a state that is not idle");
+                closeBecause = "returned to the pool in a state that is not idle";
             } else if (retired) {
-                forgetLocked(connection);
-                action = () -> connection.close("its database left the registry or moved to another backend");
+                closeBecause = "its database left the registry or moved to another backend";
             } else if (age > settings.maxLifetime().toNanos()) {
-                forgetLocked(connection);
-                action = () -> connection.close("reached its maximum lifetime of " + settings.maxLifetime());
+                closeBecause = "reached its maximum lifetime of " + settings.maxLifetime();
             } else if (starved != null && (waiters.isEmpty() || totalLocked() > starved.totalLocked())) {
-                forgetLocked(connection);
-                action = () -> connection.close("closed to give its slot to a waiting client of "
-                        + starved.target().database());
+                closeBecause = "closed to give its slot to a waiting client of " + starved.target().database();
             } else if (!waiters.isEmpty()) {
                 connections.put(connection, Slot.ACTIVE);
-                PoolWaiter next = waiters.poll();
-                action = () -> next.deliver(connection);
+                next = waiters.poll();
             } else {
                 connections.put(connection, Slot.IDLE);
                 connection.markReleased();
                 idle.addLast(connection);
-                action = () -> { };
+            }
+            if (closeBecause != null) {
+                forgetLocked(connection);
             }
         }
-        action.run();
+        if (closeBecause != null) {
+            connection.close(closeBecause);
+        } else if (next != null) {
+            next.deliver(connection);
+        }
         server.dispatch();
     }
 
@@ -287,6 +291,13 @@ public final class BackendPool {
 
     boolean needsConnectionLocked() {
         return !retired && waiters.size() > opening && totalLocked() < settings.maxSize();
+    }
+
+    /** Sets whether the server lists this pool among those with waiting clients, and returns what it was. */
+    boolean listedWaitingLocked(boolean listed) {
+        boolean was = listedWaiting;
+        listedWaiting = listed;
+        return was;
     }
 
     boolean hasWaitersLocked() {

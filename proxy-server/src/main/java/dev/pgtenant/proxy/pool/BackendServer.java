@@ -3,7 +3,6 @@ package dev.pgtenant.proxy.pool;
 import dev.pgtenant.config.registry.BackendAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -18,8 +17,12 @@ final class BackendServer {
     private final BackendAddress address;
     private final int maxConnections;
     private final List<BackendPool> pools = new ArrayList<>();
-    /** Pools that have had waiting clients since the last dispatch: the only ones dispatch looks at. */
-    private final java.util.Set<BackendPool> waiting = new java.util.LinkedHashSet<>();
+    /**
+     * Pools that have had waiting clients since the last dispatch: the only ones dispatch looks at.
+     * A list walked by index, each pool in it once ({@link BackendPool#listedWaitingLocked}): it is
+     * read at every release and every wait, so walking it allocates nothing.
+     */
+    private final List<BackendPool> waiting = new ArrayList<>();
     private int total;
     private int evicting;
 
@@ -39,7 +42,9 @@ final class BackendServer {
     /** Called with the monitor held, when a pool is retired. */
     void remove(BackendPool pool) {
         pools.remove(pool);
-        waiting.remove(pool);
+        if (pool.listedWaitingLocked(false)) {
+            waiting.remove(pool);
+        }
     }
 
     /** Connections open or opening to this server, across its pools. */
@@ -66,7 +71,9 @@ final class BackendServer {
 
     /** Called with the monitor held, when a client starts waiting in {@code pool}. */
     void waitingIn(BackendPool pool) {
-        waiting.add(pool);
+        if (!pool.listedWaitingLocked(true)) {
+            waiting.add(pool);
+        }
     }
 
     /** Called with the monitor held. */
@@ -117,11 +124,11 @@ final class BackendServer {
             return false;
         }
         boolean found = false;
-        Iterator<BackendPool> candidates = waiting.iterator();
-        while (candidates.hasNext()) {
-            BackendPool pool = candidates.next();
+        for (int i = waiting.size() - 1; i >= 0; i--) {
+            BackendPool pool = waiting.get(i);
             if (!pool.hasWaitersLocked()) {
-                candidates.remove();
+                pool.listedWaitingLocked(false);
+                waiting.remove(i);
             } else if (pool.idleCountLocked() > 0 || pool.needsConnectionLocked()) {
                 found = true;
             }
@@ -135,7 +142,8 @@ final class BackendServer {
             return null;
         }
         BackendPool starved = null;
-        for (BackendPool pool : waiting) {
+        for (int i = 0; i < waiting.size(); i++) {
+            BackendPool pool = waiting.get(i);
             if (pool != releasing && pool.needsConnectionLocked()
                     && (starved == null || pool.totalLocked() < starved.totalLocked())) {
                 starved = pool;

@@ -20,6 +20,9 @@ public final class StatementText {
     private final byte[] definition;
     /** Derived on first use: an unnamed statement, parsed for every execution, never needs it. */
     private String backendName;
+    /** What a Bind and a Describe of the statement expect back: made once, as a prepared statement is bound at every execution. */
+    private Expectation bindReply;
+    private Expectation describeReply;
 
     StatementText(byte[] definition) {
         this.definition = definition;
@@ -35,6 +38,20 @@ public final class StatementText {
             backendName = BACKEND_PREFIX + HexFormat.of().formatHex(sha256(definition), 0, 16);
         }
         return backendName;
+    }
+
+    Expectation bindReply() {
+        if (bindReply == null) {
+            bindReply = new Expectation(Expectation.Kind.ONE_REPLY, null, this);
+        }
+        return bindReply;
+    }
+
+    Expectation describeReply() {
+        if (describeReply == null) {
+            describeReply = new Expectation(Expectation.Kind.DESCRIBE, null, this);
+        }
+        return describeReply;
     }
 
     /** The statements of the query text a session-state check must look at ({@link SessionStateScanner#statementsToCheck}). */

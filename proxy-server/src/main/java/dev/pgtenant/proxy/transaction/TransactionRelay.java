@@ -19,6 +19,7 @@ import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
@@ -113,6 +114,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
     private byte[] lastHarmlessDefinition;
+    /** The statement name of the last Bind of a named statement, and its bytes. */
+    private String lastBoundName;
+    private byte[] lastBoundNameBytes;
     /** Replies due from the backend, in order; made by the first transaction (see NotYetMade). */
     private ArrayDeque<Expectation> expected = NotYetMade.instance();
     /** Client messages held until a backend is attached; made by the first transaction. */
@@ -144,6 +148,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean batchReplayed;
     private volatile BackendConnection running;
     private Object poolTicket;
+    /** The pool's callback when this client waits for a backend: made once, on the first wait, not at every one. */
+    private java.util.function.BiConsumer<BackendConnection, ProtocolException> poolAnswer;
     /** The message being read, where it lies in the client's read. */
     private final ClientMessage reading = new ClientMessage();
     private boolean acquiring;
@@ -542,21 +548,26 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         acquiring = true;
         pauseIfHoldingMuch();
-        poolTicket = pool.acquire(session.executor(), (connection, problem) -> {
-            poolTicket = null;
-            acquiring = false;
-            if (closed) {
-                if (connection != null) {
-                    pool.release(connection);
-                }
-                return;
+        if (poolAnswer == null) {
+            poolAnswer = this::onPoolAnswer;
+        }
+        poolTicket = pool.acquire(session.executor(), poolAnswer);
+    }
+
+    private void onPoolAnswer(BackendConnection connection, ProtocolException problem) {
+        poolTicket = null;
+        acquiring = false;
+        if (closed) {
+            if (connection != null) {
+                pool.release(connection);
             }
-            if (problem != null) {
-                session.fatal(problem.sqlState(), problem.getMessage());
-                return;
-            }
-            applySettings(connection);
-        });
+            return;
+        }
+        if (problem != null) {
+            session.fatal(problem.sqlState(), problem.getMessage());
+            return;
+        }
+        applySettings(connection);
     }
 
     /**
@@ -914,7 +925,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         ByteBuf message = bind.buffer();
         int portalEnd = message.indexOf(bind.bodyIndex(), bind.end(), (byte) 0);
         int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, bind.end(), (byte) 0);
-        String name = nameEnd < 0 ? null : message.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1);
+        String name = nameEnd < 0 ? null : boundName(message, portalEnd + 1, nameEnd);
         StatementText text = name == null || skippingToSync ? null : statements.get(name);
         if (text == null) {
             if (name != null && name.isEmpty() && !skippingToSync) {
@@ -930,8 +941,23 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         ensurePrepared(text);
-        expect(new Expectation(Expectation.Kind.ONE_REPLY, null, text));
+        expect(text.bindReply());
         sendBind(bind, portalEnd, nameEnd, text.backendName());
+    }
+
+    /**
+     * The statement name a Bind names, between {@code start} and {@code end}. The last one decoded is
+     * kept with its bytes: a client binds the same few statements again and again.
+     */
+    private String boundName(ByteBuf message, int start, int end) {
+        if (end == start) {
+            return "";
+        }
+        if (!sameBytes(message, start, end, lastBoundNameBytes)) {
+            lastBoundName = message.toString(start, end - start, StandardCharsets.ISO_8859_1);
+            lastBoundNameBytes = ByteBufUtil.getBytes(message, start, end - start);
+        }
+        return lastBoundName;
     }
 
     /** The client's Bind with {@code statement} in place of the name between {@code portalEnd} and {@code nameEnd}. */
@@ -985,7 +1011,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         ensurePrepared(text);
-        expect(new Expectation(Expectation.Kind.DESCRIBE, null, text));
+        expect(text.describeReply());
         sendTargeted('D', text.backendName());
     }
 
