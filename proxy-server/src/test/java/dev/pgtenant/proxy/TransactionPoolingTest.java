@@ -160,6 +160,29 @@ class TransactionPoolingTest {
         }
     }
 
+    /**
+     * Queries that arrive while the proxy answers a LISTEN wait for a backend; one the proxy answers
+     * itself among them (DEALLOCATE ALL) must not give that backend back before the rest is sent.
+     */
+    @Test
+    void aHeldQueryAfterOneTheProxyAnswersIsStillSent() throws IOException {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            client.raw().send(concat(concat(RawClient.encode(new Query("LISTEN held_after_answer")::encode),
+                    RawClient.encode(new Query("DEALLOCATE ALL")::encode)),
+                    RawClient.encode(new Query("SELECT 4343")::encode)));
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            BackendMessage message;
+            do {
+                message = client.raw().receive();
+                assertThat(message).isNotInstanceOf(ErrorResponse.class);
+            } while (!(message instanceof DataRow));
+            assertThat(new String(((DataRow) message).values().get(0).toByteArray())).isEqualTo("4343");
+            assertThat(client.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+        }
+    }
+
     private static byte[] concat(byte[] first, byte[] second) {
         byte[] both = java.util.Arrays.copyOf(first, first.length + second.length);
         System.arraycopy(second, 0, both, first.length, second.length);

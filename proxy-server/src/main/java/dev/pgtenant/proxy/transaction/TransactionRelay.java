@@ -159,10 +159,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private String pinnedBy;
     private boolean closed;
     /**
-     * A ReadyForQuery came in the backend read being handled: the backend goes back to the pool at
-     * the read's end, when the read's buffer is no longer the reader's and goes to the client whole.
+     * A ReadyForQuery came in the backend read being handled and left nothing to answer: the backend
+     * goes back to the pool at the read's end, when the read's buffer is no longer the reader's and
+     * goes to the client whole. Until then its messages are treated as those of a released backend.
      */
     private boolean releaseDue;
+    /** Held messages are being forwarded: the backend stays until the last is sent, whatever the proxy answers meanwhile. */
+    private boolean forwardingHeld;
 
     /**
      * Starts with the session's first connection, which has the client's settings applied, and gives
@@ -687,14 +690,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (messages == null) {
             return;
         }
+        boolean outer = forwardingHeld;
+        forwardingHeld = true;
         try {
             ClientMessage view = new ClientMessage();
             for (int at = messages.readerIndex(); at < messages.writerIndex() && backend != null && !closed; at = view.end()) {
                 forwardSafely(HeldMessages.at(messages, at, view));
             }
         } finally {
+            forwardingHeld = outer;
             messages.release();
         }
+        // A message the proxy answered itself may have been the last one the backend was held for.
+        releaseIfDone();
     }
 
     /** Sends one client message to the held backend, translating what must be translated. */
@@ -1284,8 +1292,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             log.trace("{} <- backend: {} (expecting {}, backend {})", session.describe(), (char) type, expected,
                     backend);
         }
-        if (closed || from != attachment) {
-            // A late notice or parameter change from a connection already given back: it concerns only this client.
+        if (closed || from != attachment || releaseDue) {
+            // A late notice or parameter change from a connection already given back, or due to go back at
+            // the end of this read with nothing more to answer: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
                 session.output().write(buffer, index, length);
                 session.output().flush();
@@ -1355,7 +1364,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         awaitingReady--;
         if (ready.kind() == Expectation.Kind.REPLAYED_SYNC) {
-            releaseDue = true;
+            releaseDue = releasable();
             return;
         }
         TransactionStatus reported = length > Frame.HEADER_LENGTH
@@ -1364,7 +1373,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             clientStatus = reported;
         }
         toClient(buffer, index, length);
-        releaseDue = true;
+        releaseDue = releasable();
     }
 
     private void onError(ByteBuf buffer, int index, int length) {
@@ -1564,7 +1573,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         log.info("{}: a table changed under a prepared statement; preparing it again and rerunning the batch",
                 session.describe());
         forwardHeld(again);
-        backend.output().flush();
+        if (backend != null) {
+            backend.output().flush();
+        }
     }
 
     /**
@@ -1675,12 +1686,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    private void releaseIfDone() {
+    /** Whether the held backend has answered everything and may go back to the pool, cancels aside. */
+    private boolean releasable() {
         BackendConnection current = backend;
-        if (current == null || closed || pinnedBy != null || awaitingReady > 0 || unsynced || !expected.isEmpty()
-                || !waiting.isEmpty() || current.status() != TransactionStatus.IDLE) {
+        return current != null && !closed && pinnedBy == null && awaitingReady == 0 && !unsynced && expected.isEmpty()
+                && waiting.isEmpty() && !forwardingHeld && current.status() == TransactionStatus.IDLE;
+    }
+
+    private void releaseIfDone() {
+        if (!releasable()) {
             return;
         }
+        BackendConnection current = backend;
         running = null;
         if (cancelsInFlight > 0) {
             running = current;
@@ -1696,6 +1713,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         backend = null;
         attachment = null;
+        releaseDue = false;
         // Reads paused because this backend could not take more must not wait for its news any longer.
         resumeClientReads();
         connection.markSettingsChanged();
