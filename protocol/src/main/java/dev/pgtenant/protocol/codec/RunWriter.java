@@ -23,7 +23,12 @@ public final class RunWriter {
         this.channel = channel;
     }
 
-    /** Writes the bytes at {@code index} to {@code index + length} of {@code buffer}, which need stay valid only during the call. */
+    /**
+     * Writes the bytes at {@code index} to {@code index + length} of {@code buffer}, which need stay
+     * valid only during the call. The buffer's count must say who holds it: when the run ends as its
+     * only holder, the buffer itself is written with its indices set to the run, so a buffer shared
+     * without a count of its own (an unreleasable or static one) must not be written here.
+     */
     public void write(ByteBuf buffer, int index, int length) {
         if (buffer == runBuffer && index == runEnd) {
             runEnd += length;
