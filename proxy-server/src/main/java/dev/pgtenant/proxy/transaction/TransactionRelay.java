@@ -486,7 +486,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     @Override
     public void clientClosed() {
         closed = true;
-        clearBatch();
+        batch.clear();
         listenBatch.forEach(Frame::release);
         listenBatch = List.of();
         session.context().channelListeners().forget(this);
@@ -790,7 +790,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private void recordForReplay(ClientMessage message) {
         if (batchComplete) {
-            clearBatch();
+            batch.clear();
             batchComplete = false;
             batchReplayable = clientStatus == TransactionStatus.IDLE && namesAStatement(message);
             batchAnswered = false;
@@ -832,10 +832,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 return false;
             }
         }
-    }
-
-    private void clearBatch() {
-        batch.clear();
     }
 
     private void forwardQuery(ClientMessage query) {
@@ -1822,8 +1818,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         ByteBuf message = bind.buffer();
         int portalEnd = message.indexOf(bind.bodyIndex(), bind.end(), (byte) 0);
         int nameEnd = portalEnd < 0 ? -1 : message.indexOf(portalEnd + 1, bind.end(), (byte) 0);
-        return nameEnd < 0 ? null
-                : statements.get(message.toString(portalEnd + 1, nameEnd - portalEnd - 1, StandardCharsets.ISO_8859_1));
+        return nameEnd < 0 ? null : statements.get(boundName(message, portalEnd + 1, nameEnd));
     }
 
     /** The client's named statement a Describe of a statement names, or null (and null while skipping to Sync). */
