@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # pgtenant side by side with PgBouncer and PostgreSQL direct: see docs/benchmarks.md.
-# Usage: bench/compare.sh [--mode short|full] [--rounds N] [--scenario NAME]... [--postgres postgresql://USER:PASSWORD@HOST:PORT/postgres] [--out FILE]
+# Usage: bench/compare.sh [--mode short|full] [--rounds N] [--scenario NAME]... [--pgbouncer PATH]
+#          [--postgres postgresql://USER:PASSWORD@HOST:PORT/postgres] [--out FILE]
 # Builds pgtenant, installs PgBouncer and pgbench from Debian when missing (as root), starts an
 # embedded PostgreSQL unless --postgres gives one, and writes a Markdown report to bench/results/.
+# --pgbouncer runs another PgBouncer binary, such as the one bench/pgbouncer-build.sh builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,14 +12,7 @@ cd "$root"
 missing=()
 command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 command -v pgbench >/dev/null || missing+=(postgresql-client)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: install ${missing[*]} (Debian packages) first, or run as root to have them installed" >&2
-    exit 1
-  fi
-  echo "bench: installing ${missing[*]}..." >&2
-  apt-get install -y -q "${missing[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
-fi
+"$root/bench/install-packages.sh" bench "${missing[@]}"
 # 10,000 idle clients need as many descriptors in the proxy and in the harness that opens them.
 ulimit -n "$(ulimit -Hn)"
 

@@ -29,6 +29,8 @@ import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What the benchmark runs against: one PostgreSQL (embedded, or given by URL) with a pgbench
@@ -44,8 +46,8 @@ final class BenchEnvironment implements AutoCloseable {
     static final String PROXY_DATABASE = "app";
     static final String LARGE_TABLE = "bench_large";
 
-    record Settings(Path work, String postgresUrl, Path pgtenantJar, List<String> pgtenantJvmOptions, int poolSize,
-                    int scale, int largeRows) {
+    record Settings(Path work, String postgresUrl, Path pgtenantJar, List<String> pgtenantJvmOptions, String pgbouncer,
+                    int poolSize, int scale, int largeRows) {
     }
 
     private final Settings settings;
@@ -60,6 +62,7 @@ final class BenchEnvironment implements AutoCloseable {
     private Target pgtenant;
     private Target nettyRelay;
     private String postgresVersion;
+    private String pgbouncerVersion;
 
     private BenchEnvironment(Settings settings) {
         this.settings = settings;
@@ -95,6 +98,10 @@ final class BenchEnvironment implements AutoCloseable {
 
     String postgresVersion() {
         return postgresVersion;
+    }
+
+    String pgbouncerVersion() {
+        return pgbouncerVersion;
     }
 
     private void startPostgres() throws SQLException {
@@ -159,10 +166,23 @@ final class BenchEnvironment implements AutoCloseable {
         }
     }
 
+    /**
+     * PgBouncer keeps protocol-level prepared statements across transaction pooling from 1.21 on, when
+     * max_prepared_statements is set (200 is its default from 1.22); before that, pgbench -M prepared
+     * fails through it as soon as a client meets a second backend, and the setting is refused.
+     */
+    static String preparedStatementSetting(String versionLine) {
+        Matcher version = Pattern.compile("PgBouncer (\\d+)\\.(\\d+)").matcher(versionLine);
+        boolean supported = version.lookingAt()
+                && Integer.parseInt(version.group(1)) * 100 + Integer.parseInt(version.group(2)) >= 121;
+        return supported ? "max_prepared_statements = 200" : "";
+    }
+
     private void startPgbouncer() throws Exception {
         Path directory = Files.createDirectories(settings.work().resolve("pgbouncer"));
         int listen = freePort();
         Files.writeString(directory.resolve("userlist.txt"), "\"" + USER + "\" \"" + verifier() + "\"\n");
+        pgbouncerVersion = Report.firstLine(settings.pgbouncer(), "--version");
         Files.writeString(directory.resolve("pgbouncer.ini"), """
                 [databases]
                 %s = host=%s port=%d dbname=%s
@@ -178,9 +198,10 @@ final class BenchEnvironment implements AutoCloseable {
                 max_client_conn = 15000
                 listen_backlog = 4096
                 logfile = %s
+                %s
                 """.formatted(PROXY_DATABASE, host, port, DATABASE, listen, directory.resolve("userlist.txt"),
-                settings.poolSize(), directory.resolve("pgbouncer.log")));
-        List<String> command = new ArrayList<>(List.of("pgbouncer"));
+                settings.poolSize(), directory.resolve("pgbouncer.log"), preparedStatementSetting(pgbouncerVersion)));
+        List<String> command = new ArrayList<>(List.of(settings.pgbouncer()));
         if ("root".equals(System.getProperty("user.name"))) {
             // PgBouncer refuses to run as root; the postgres user comes with the Debian package.
             command.addAll(List.of("-u", "postgres"));

@@ -62,6 +62,7 @@ public final class Compare {
         Integer rounds = null;
         String postgresUrl = null;
         Path jar = Path.of("proxy-server/target/pgtenant.jar");
+        String pgbouncer = "pgbouncer";
         Path out = null;
         List<String> jvmOptions = new ArrayList<>();
         List<String> scenarios = new ArrayList<>();
@@ -75,6 +76,7 @@ public final class Compare {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--postgres" -> postgresUrl = args[++i];
                 case "--pgtenant-jar" -> jar = Path.of(args[++i]);
+                case "--pgbouncer" -> pgbouncer = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
                 case "--pgtenant-jvm-option" -> jvmOptions.add(args[++i]);
                 case "--scenario" -> {
@@ -85,7 +87,7 @@ public final class Compare {
                     scenarios.add(scenario);
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: Compare [--mode short|full] [--rounds N] [--postgres URL] [--pgtenant-jar JAR] [--out FILE]"
+                        + "; usage: Compare [--mode short|full] [--rounds N] [--postgres URL] [--pgtenant-jar JAR] [--pgbouncer PATH] [--out FILE]"
                         + " [--pgtenant-jvm-option OPTION]... [--scenario " + String.join("|", SCENARIOS) + "]...");
             }
         }
@@ -101,14 +103,14 @@ public final class Compare {
         }
         Instant started = Instant.now();
         Compare compare = new Compare(mode, scenarios.isEmpty() ? SCENARIOS : scenarios, work);
-        BenchEnvironment.Settings settings = new BenchEnvironment.Settings(work, postgresUrl, jar, jvmOptions, POOL_SIZE,
-                mode.scale(), mode.largeRows());
-        String postgresVersion;
+        BenchEnvironment.Settings settings = new BenchEnvironment.Settings(work, postgresUrl, jar, jvmOptions, pgbouncer,
+                POOL_SIZE, mode.scale(), mode.largeRows());
+        String software;
         try (BenchEnvironment environment = BenchEnvironment.start(settings)) {
-            postgresVersion = environment.postgresVersion();
+            software = "PostgreSQL " + environment.postgresVersion() + ", " + environment.pgbouncerVersion();
             compare.run(environment);
         }
-        String report = new Report(compare.results, mode, started, Instant.now(), postgresVersion, String.join(" ", args))
+        String report = new Report(compare.results, mode, started, Instant.now(), software, String.join(" ", args))
                 .markdown();
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);

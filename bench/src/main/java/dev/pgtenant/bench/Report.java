@@ -23,19 +23,19 @@ final class Report {
     private final Compare.Mode mode;
     private final Instant started;
     private final Instant finished;
-    private final String postgresVersion;
+    private final String software;
     private final String arguments;
     private final List<String> lines = new ArrayList<>();
     private final List<String> roundsHeld = new ArrayList<>();
     private int met;
     private int missed;
 
-    Report(Results results, Compare.Mode mode, Instant started, Instant finished, String postgresVersion, String arguments) {
+    Report(Results results, Compare.Mode mode, Instant started, Instant finished, String software, String arguments) {
         this.results = results;
         this.mode = mode;
         this.started = started;
         this.finished = finished;
-        this.postgresVersion = postgresVersion;
+        this.software = software;
         this.arguments = arguments;
     }
 
@@ -81,7 +81,7 @@ final class Report {
         out.add("");
         out.add("- Date: " + started + " (took " + Duration.between(started, finished).toMinutes() + " min)");
         out.add("- Machine: " + machine());
-        out.add("- Software: PostgreSQL " + postgresVersion + ", " + firstLine("pgbouncer", "--version") + ", "
+        out.add("- Software: " + software + ", "
                 + firstLine("pgbench", "--version") + ", Java " + System.getProperty("java.version") + ", pgtenant "
                 + firstLine("git", "rev-parse", "--short", "HEAD"));
         out.add("- Settings: transaction pooling, pool size " + Compare.POOL_SIZE + " for both proxies, SCRAM-SHA-256 for"
@@ -264,7 +264,7 @@ final class Report {
         }
     }
 
-    private static String firstLine(String... command) {
+    static String firstLine(String... command) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
