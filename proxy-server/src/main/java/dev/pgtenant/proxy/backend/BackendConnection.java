@@ -245,8 +245,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return lastReleasedNanos;
     }
 
-    public void markReleased() {
-        lastReleasedNanos = System.nanoTime();
+    /** {@code nanos}: {@link System#nanoTime()} at the release, read once by the pool for all it checks. */
+    public void markReleased(long nanos) {
+        lastReleasedNanos = nanos;
     }
 
     public boolean isOpen() {

@@ -124,11 +124,13 @@ public final class BackendPool {
         // Decided under the monitor, done after it: a close's reason or the waiter handed the connection.
         String closeBecause = null;
         PoolWaiter next = null;
+        boolean dispatch;
         synchronized (server) {
             if (connections.get(connection) != Slot.ACTIVE) {
                 return;
             }
-            long age = System.nanoTime() - connection.createdNanos();
+            long now = System.nanoTime();
+            long age = now - connection.createdNanos();
             BackendPool starved = server.starvedPoolLocked(this);
             if (!connection.isOpen() || connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
                 closeBecause = "returned to the pool in a state that is not idle";
@@ -143,19 +145,24 @@ public final class BackendPool {
                 next = waiters.poll();
             } else {
                 connections.put(connection, Slot.IDLE);
-                connection.markReleased();
+                connection.markReleased(now);
                 idle.addLast(connection);
             }
             if (closeBecause != null) {
                 forgetLocked(connection);
             }
+            // Nobody waits on this server: dispatch would find nothing, and a client that starts
+            // waiting dispatches itself. Skipping it saves taking the monitor again per transaction.
+            dispatch = server.anyWaitingLocked();
         }
         if (closeBecause != null) {
             connection.close(closeBecause);
         } else if (next != null) {
             next.deliver(connection);
         }
-        server.dispatch();
+        if (dispatch) {
+            server.dispatch();
+        }
     }
 
     /**
@@ -401,7 +408,7 @@ public final class BackendPool {
                 failed = null;
             } else {
                 connections.put(connection, Slot.IDLE);
-                connection.markReleased();
+                connection.markReleased(System.nanoTime());
                 idle.addLast(connection);
             }
         }

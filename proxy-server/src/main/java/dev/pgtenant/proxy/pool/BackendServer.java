@@ -76,6 +76,11 @@ final class BackendServer {
         }
     }
 
+    /** Called with the monitor held: whether any pool on this server has had waiting clients since the last dispatch. */
+    boolean anyWaitingLocked() {
+        return !waiting.isEmpty();
+    }
+
     /** Called with the monitor held. */
     boolean hasRoom() {
         return total < maxConnections;
