@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds PgBouncer 1.24.1 from Debian's source into bench/target and prints the binary's path:
-#   bench/compare.sh --pgbouncer "$(bench/pgbouncer-build.sh)"
+#   pgbouncer="$(bench/pgbouncer-build.sh)" && bench/compare.sh --pgbouncer "$pgbouncer"
 # Debian 12 packages PgBouncer 1.18, which cannot keep prepared statements in transaction pooling
 # (pgbench -M prepared fails through it); 1.21 and later can. The newer Debian package needs a newer
 # libc, so it is built from the same source Debian builds it from, with the checksum Debian publishes.
@@ -19,6 +19,8 @@ missing=()
 for tool in gcc make pkg-config curl; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
+# gcc only recommends the C library's headers, and images often leave recommendations out.
+[ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
 pkg-config --exists libevent 2>/dev/null || missing+=(libevent-dev)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 "$root/bench/install-packages.sh" pgbouncer-build "${missing[@]}"
@@ -28,7 +30,8 @@ trap 'rm -rf "$build"' EXIT
 echo "pgbouncer-build: fetching and building PgBouncer $version..." >&2
 curl -fsS --max-time 300 -o "$build/source.tar.gz" \
   "http://deb.debian.org/debian/pool/main/p/pgbouncer/pgbouncer_$version.orig.tar.gz"
-echo "$sha256  $build/source.tar.gz" | sha256sum -c --quiet -
+# Only the binary's path goes to standard output, for the caller to capture.
+echo "$sha256  $build/source.tar.gz" | sha256sum -c --quiet - >&2
 tar xzf "$build/source.tar.gz" -C "$build"
 (
   cd "$build/pgbouncer-$version"

@@ -91,6 +91,10 @@ public final class Compare {
                         + " [--pgtenant-jvm-option OPTION]... [--scenario " + String.join("|", SCENARIOS) + "]...");
             }
         }
+        // Before PostgreSQL is started and filled, not minutes later when PgBouncer's turn comes.
+        if (pgbouncer.isBlank() || pgbouncer.contains("/") && !Files.isExecutable(Path.of(pgbouncer))) {
+            throw new IllegalArgumentException("--pgbouncer \"" + pgbouncer + "\" is not an executable file");
+        }
         if (rounds != null) {
             if (rounds < 1) {
                 throw new IllegalArgumentException("--rounds is at least 1");
