@@ -37,7 +37,11 @@ tar xzf "$build/source.tar.gz" -C "$build"
   cd "$build/pgbouncer-$version"
   ./configure --prefix="$prefix" --without-cares --without-systemd --without-pam >"$build/configure.log" 2>&1 \
     || { cat "$build/configure.log" >&2; exit 1; }
-  make -j"$(nproc)" >"$build/make.log" 2>&1 && make install >>"$build/make.log" 2>&1 \
-    || { tail -40 "$build/make.log" >&2; exit 1; }
+  make -j"$(nproc)" >"$build/make.log" 2>&1 || { tail -40 "$build/make.log" >&2; exit 1; }
 )
+# Only the binary is needed. It takes its final name last, so that a build stopped halfway leaves
+# nothing that the check at the top would take for a finished one.
+mkdir -p "$prefix/bin"
+cp "$build/pgbouncer-$version/pgbouncer" "$binary.partial"
+mv "$binary.partial" "$binary"
 echo "$binary"
