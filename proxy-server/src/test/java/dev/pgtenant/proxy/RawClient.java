@@ -90,6 +90,25 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Bytes that have arrived and are not read yet. */
+    int available() throws IOException {
+        return in.available();
+    }
+
+    /** Reads in bulk until the proxy closes the connection; returns how many bytes came. */
+    long drainUntilClosed() throws IOException {
+        byte[] chunk = new byte[64 * 1024];
+        long total = 0;
+        try {
+            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
+                total += read;
+            }
+        } catch (SocketException reset) {
+            // A close with bytes still unsent may reach the client as a reset: closed all the same.
+        }
+        return total;
+    }
+
     static byte[] encode(Consumer<ByteBuf> encoder) {
         return dev.pgtenant.protocol.codec.MessageWriter.toBytes(encoder);
     }

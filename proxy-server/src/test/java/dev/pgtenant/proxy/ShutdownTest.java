@@ -3,8 +3,15 @@ package dev.pgtenant.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.startup.SslRequest;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.pgtenant.proxy.session.LiveSessions;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Stopping the proxy tells every client why, with 57P01 as PostgreSQL does, and closes it. */
 class ShutdownTest {
@@ -22,6 +29,52 @@ class ShutdownTest {
             assertThat(ready.raw().closedByPeer()).isTrue();
             assertThat(starting.fatal().sqlState()).isEqualTo("57P01");
             assertThat(starting.closedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * A client that stops reading in the middle of a large result never lets the 57P01 be written:
+     * its connection is then closed without it, and the proxy still stops within its bound.
+     */
+    @Test
+    void aClientThatReadsNothingDoesNotHoldUpTheStop() throws Exception {
+        ProxyFixture proxy = ProxyFixture.start("a");
+        try (ScramClient stalled = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            assertThat(stalled.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            long resultBytes = 200_000L * 1_000;
+            stalled.raw().send(new Query("SELECT repeat('x', 1000) FROM generate_series(1, 200000)"));
+            awaitBuffersFull(stalled.raw());
+            Logger sessionsLog = (Logger) LoggerFactory.getLogger(LiveSessions.class);
+            ListAppender<ILoggingEvent> logged = new ListAppender<>();
+            logged.start();
+            sessionsLog.addAppender(logged);
+            long start = System.nanoTime();
+            try {
+                proxy.close();
+            } finally {
+                sessionsLog.detachAppender(logged);
+            }
+            Duration stopping = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(line -> line.contains("did not take the shutdown notice"));
+            // Half of the 5 s shutdown timeout for the error to go out, then the close without it:
+            // the other half is for connections that close slowly, and this one closes at once.
+            assertThat(stopping).isLessThan(Duration.ofMillis(4_500));
+            assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
+        }
+    }
+
+    /** Waits, bounded, until bytes have stopped arriving: the socket buffers between proxy and client are full. */
+    private static void awaitBuffersFull(RawClient client) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        int last = -1;
+        int steady = 0;
+        while (steady < 3) {
+            assertThat(System.nanoTime()).as("the result filled the client's buffers in time").isLessThan(deadline);
+            Thread.sleep(100);
+            int now = client.available();
+            steady = now > 0 && now == last ? steady + 1 : 0;
+            last = now;
         }
     }
 }

@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every client connection from its start to its close, under the key pgtenant gives it in
@@ -20,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * organization's sessions and closing all at shutdown, so an idle client costs one entry.
  */
 public final class LiveSessions {
+
+    private static final Logger log = LoggerFactory.getLogger(LiveSessions.class);
 
     private final SecureRandom random = new SecureRandom();
     private final AtomicInteger nextProcessId = new AtomicInteger(random.nextInt(1 << 20) + 1);
@@ -83,7 +87,12 @@ public final class LiveSessions {
         }
         long half = unit.toNanos(timeout) / 2;
         awaitClosed(sessions, System.nanoTime() + half);
-        sessions.forEach(session -> session.channel().close());
+        List<ClientSession> unread = sessions.stream().filter(session -> session.channel().isOpen()).toList();
+        if (!unread.isEmpty()) {
+            log.warn("{} client connection(s) did not take the shutdown notice within {} ms; closing them without it",
+                    unread.size(), TimeUnit.NANOSECONDS.toMillis(half));
+            unread.forEach(session -> session.channel().close());
+        }
         awaitClosed(sessions, System.nanoTime() + half);
     }
 
