@@ -56,6 +56,22 @@ class ScramTest {
         client.handleServerFinal(text(SERVER_FINAL));
     }
 
+    /** A backend keeps its salt until the role's password changes: logins after the first cost no PBKDF2. */
+    @Test
+    void aPasswordsKeysAreDerivedOncePerSaltAndIterationCount() {
+        ScramCredentials pencil = ScramCredentials.password("pencil");
+        ScramCredentials.Keys first = pencil.keysFor(SALT, 4096);
+        assertThat(pencil.keysFor(SALT.clone(), 4096)).isSameAs(first);
+        ScramCredentials.Keys otherSalt = pencil.keysFor(new byte[16], 4096);
+        assertThat(otherSalt.clientKey()).isNotEqualTo(first.clientKey());
+        assertThat(pencil.keysFor(new byte[16], 4096)).isSameAs(otherSalt);
+        assertThat(pencil.keysFor(new byte[16], 4097)).isNotSameAs(otherSalt);
+        // The kept keys still log in: the RFC exchange again, after the salt went back and forth.
+        ScramClientExchange client = rfcClient(pencil);
+        client.clientFirstMessage();
+        assertThat(text(client.handleServerFirst(text(SERVER_FIRST)))).isEqualTo(CLIENT_FINAL);
+    }
+
     @Test
     void verifierHasPostgresqlTextFormAndParsesBack() {
         String formatted = PENCIL.format();
