@@ -4,6 +4,7 @@ import dev.pgtenant.config.ConfigLoader;
 import dev.pgtenant.config.ProxyConfig;
 import dev.pgtenant.config.registry.RegistryFile;
 import dev.pgtenant.proxy.embedded.EmbeddedBackend;
+import dev.pgtenant.proxy.logging.LogFlush;
 import dev.pgtenant.proxy.provision.Demo;
 import dev.pgtenant.proxy.server.ProxyServer;
 import dev.pgtenant.proxy.server.ProxyService;
@@ -35,10 +36,12 @@ final class DemoCommand implements Callable<Integer> {
         ProxyConfig settings = new ConfigLoader().load(null).withListen(listen).withRegistry(registry.path().toString());
         ProxyService service = ProxyService.start(settings, registry, embedded.address());
         ProxyServer server = service.server();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread shutdown = new Thread(() -> {
             service.close();
             embedded.close();
-        }, "pgtenant-shutdown"));
+            LogFlush.atExit();
+        }, "pgtenant-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
         String host = settings.listenAddress().host();
         System.out.println();
         System.out.println("pgtenant demo is running. Each user lands in its own organization's database:");
@@ -48,6 +51,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("Registry: " + registry.path() + ". Stop with Ctrl-C.");
         server.awaitClose();
+        shutdown.join();
         return 0;
     }
 }

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.cli;
 import dev.pgtenant.config.ConfigException;
 import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.protocol.ProtocolException;
+import dev.pgtenant.proxy.logging.LogFlush;
 import dev.pgtenant.proxy.server.LeakDetection;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,9 @@ public final class PgTenant {
 
     public static void main(String[] args) {
         LeakDetection.configure();
-        System.exit(run(args));
+        int status = run(args);
+        LogFlush.atExit();
+        System.exit(status);
     }
 
     public static int run(String... args) {

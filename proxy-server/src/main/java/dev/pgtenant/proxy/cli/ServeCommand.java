@@ -6,6 +6,7 @@ import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryStore;
 import dev.pgtenant.proxy.embedded.EmbeddedBackend;
+import dev.pgtenant.proxy.logging.LogFlush;
 import dev.pgtenant.proxy.server.ProxyService;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -59,18 +60,22 @@ final class ServeCommand implements Callable<Integer> {
                 ? EmbeddedBackend.start(Path.of(settings.dataDirectory()), settings.embeddedPort()) : null;
         BackendAddress embeddedAddress = embedded == null ? null : embedded.address();
         ProxyService service = ProxyService.start(settings, store, embeddedAddress);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // The JVM halts when its hooks return, so the hook itself writes out the queued log lines.
+        Thread shutdown = new Thread(() -> {
             service.close();
             store.close();
             if (embedded != null) {
                 embedded.close();
             }
-        }, "pgtenant-shutdown"));
+            LogFlush.atExit();
+        }, "pgtenant-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
         if (loaded.organizations().isEmpty()) {
             System.out.println("The registry " + store.location() + " has no organizations yet: add one with "
                     + "`pgtenant org create`, or try `pgtenant demo`.");
         }
         service.server().awaitClose();
+        shutdown.join();
         return 0;
     }
 }
