@@ -10,9 +10,9 @@ import java.time.format.DateTimeFormatter;
 /**
  * The time of a log line as {@code 2026-11-27T17:26:18.284+0000} ({@code %ts} in logback.xml), the
  * same text as {@code %d{yyyy-MM-dd'T'HH:mm:ss.SSSZ}}. Logback's own converter formats the whole
- * date again for every millisecond; a login storm logs a line per client on the event loop, and
- * under {@code pgbench -C} that formatting was 4% of the loop's CPU. This one formats once per
- * second and appends the milliseconds.
+ * date again for every millisecond; a login storm logs a line per client, and under
+ * {@code pgbench -C} that formatting was 4% of the event loop's CPU when the loop wrote the lines
+ * itself. This one formats once per second and appends the milliseconds.
  */
 public final class LogTimestamp extends ClassicConverter {
 
