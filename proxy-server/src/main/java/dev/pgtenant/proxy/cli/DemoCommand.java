@@ -36,10 +36,14 @@ final class DemoCommand implements Callable<Integer> {
         ProxyConfig settings = new ConfigLoader().load(null).withListen(listen).withRegistry(registry.path().toString());
         ProxyService service = ProxyService.start(settings, registry, embedded.address());
         ProxyServer server = service.server();
+        // The JVM halts when its hooks return, so the hook itself writes out the queued log lines.
         Thread shutdown = new Thread(() -> {
-            service.close();
-            embedded.close();
-            LogFlush.atExit();
+            try {
+                service.close();
+                embedded.close();
+            } finally {
+                LogFlush.atExit();
+            }
         }, "pgtenant-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
         String host = settings.listenAddress().host();
@@ -51,6 +55,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("Registry: " + registry.path() + ". Stop with Ctrl-C.");
         server.awaitClose();
+        // The server closes in the hook, which goes on logging; main stops logging once we return.
         shutdown.join();
         return 0;
     }

@@ -62,12 +62,15 @@ final class ServeCommand implements Callable<Integer> {
         ProxyService service = ProxyService.start(settings, store, embeddedAddress);
         // The JVM halts when its hooks return, so the hook itself writes out the queued log lines.
         Thread shutdown = new Thread(() -> {
-            service.close();
-            store.close();
-            if (embedded != null) {
-                embedded.close();
+            try {
+                service.close();
+                store.close();
+                if (embedded != null) {
+                    embedded.close();
+                }
+            } finally {
+                LogFlush.atExit();
             }
-            LogFlush.atExit();
         }, "pgtenant-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
         if (loaded.organizations().isEmpty()) {
@@ -75,6 +78,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "`pgtenant org create`, or try `pgtenant demo`.");
         }
         service.server().awaitClose();
+        // The server closes in the hook, which goes on logging; main stops logging once we return.
         shutdown.join();
         return 0;
     }

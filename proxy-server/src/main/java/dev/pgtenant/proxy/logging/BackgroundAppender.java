@@ -19,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  * Hands log lines to a thread of its own, which writes them to the appenders attached to it, so
  * that a destination that does not drain (a paused terminal, a log collector that has fallen
  * behind) never holds up the event loops that log. While {@code queueSize} lines wait, further
- * lines are dropped, whatever their level, and the writer says how many once it catches up.
+ * lines are dropped, whatever their level, and the writer then logs a warning that counts them.
  *
  * <p>Logback's AsyncAppender does the same but wakes its writer for every line: under pgbench -C
  * its writer spent about 58 µs of CPU per login, this one about 17. This writer is never woken by a
@@ -69,26 +69,41 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
 
     @Override
     protected void append(ILoggingEvent event) {
+        // The thread's name, the formatted message and the MDC, taken now, while they are this
+        // thread's; before the queue's count, so that a failure here cannot keep a place in it.
+        event.prepareForDeferredProcessing();
         if (waiting.incrementAndGet() > queueSize) {
             waiting.decrementAndGet();
             dropped.incrementAndGet();
             return;
         }
-        // The thread's name, the formatted message and the MDC, taken now, while they are this thread's.
-        event.prepareForDeferredProcessing();
         queue.offer(event);
     }
 
     private void writeUntilStopped() {
         while (isStarted()) {
             writeWaiting();
+            // An appender may leave the interrupt flag set (PrintStream does, on an interrupted
+            // write); parking would then return at once, every time, and spin.
+            Thread.interrupted();
             LockSupport.parkNanos(this, POLL_NANOS);
         }
         writeWaiting();
+        // Here rather than in stop(): stopping an appender takes its write lock, which a write
+        // stalled on its destination holds for as long as the stall lasts.
+        appenders.detachAndStopAllAppenders();
     }
 
+    /**
+     * Writes the lines waiting when it starts, then says how many were dropped: under a load that
+     * keeps the queue full, the warning still comes within one queue's worth of lines.
+     */
     private void writeWaiting() {
-        for (ILoggingEvent event = queue.poll(); event != null; event = queue.poll()) {
+        for (int count = waiting.get(); count > 0; count--) {
+            ILoggingEvent event = queue.poll();
+            if (event == null) {
+                break;
+            }
             waiting.decrementAndGet();
             appenders.appendLoopOnAppenders(event);
         }
@@ -96,14 +111,20 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
         if (lost > 0) {
             LoggingEvent notice = new LoggingEvent(BackgroundAppender.class.getName(),
                     ((LoggerContext) getContext()).getLogger(BackgroundAppender.class), Level.WARN,
-                    lost + " log line(s) were dropped: more than " + queueSize
-                            + " were waiting, because the log's destination did not take them fast enough",
+                    lost + " log line(s) were dropped: " + queueSize + " were already waiting for a destination"
+                            + " that did not take them fast enough. Make the destination keep up, or log less"
+                            + " (at WARN, the logger dev.pgtenant.proxy.session.ClientSession no longer logs every"
+                            + " session's end)",
                     null, null);
             notice.prepareForDeferredProcessing();
             appenders.appendLoopOnAppenders(notice);
         }
     }
 
+    /**
+     * Waits up to maxFlushTime for the waiting lines to be written. Lines logged from here on are
+     * not written: stop logging after everything else has stopped.
+     */
     @Override
     public void stop() {
         if (!isStarted()) {
@@ -116,10 +137,6 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (writer.isAlive()) {
-            addWarn("log lines still waiting after " + maxFlushTime + " ms were not written");
-        }
-        appenders.detachAndStopAllAppenders();
     }
 
     @Override
