@@ -87,7 +87,9 @@ final class Report {
         out.add("- Settings: transaction pooling, pool size " + Compare.POOL_SIZE + " for both proxies, SCRAM-SHA-256 for"
                 + " clients everywhere, pgbench scale " + mode.scale() + ", " + mode.rounds() + " rounds of "
                 + mode.run().toSeconds() + " s per run after a warm-up round of every scenario but the idle clients, not counted"
-                + " (" + mode.run().multipliedBy(Compare.CONNECT_WARM_UP_RUNS).toSeconds() + " s of -C);"
+                + (results.measured(Compare.CONNECT_RATE, TENANT)
+                        ? " (" + mode.run().multipliedBy(Compare.CONNECT_WARM_UP_RUNS).toSeconds() + " s of -C)" : "")
+                + ";"
                 + " medians over the rounds (over "
                 + Compare.LARGE_TRANSFERS + " transfers a round for large results); the order of targets rotates each round.");
         out.add("- Command: `bench/compare.sh " + arguments + "`");

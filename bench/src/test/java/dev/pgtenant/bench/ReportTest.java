@@ -33,7 +33,16 @@ class ReportTest {
                 .contains("- " + simple + " (≥ 1.1 × PgBouncer): 3 of 3")
                 .contains("- " + prepared + " (≥ 1.1 × PgBouncer): no round in which both ran");
         assertThat(markdown).as("scenarios not run have no row").doesNotContain(Compare.CONNECT_RATE);
+        assertThat(markdown).as("nor a word on their warm-up").doesNotContain("of -C)");
         assertThat(markdown).contains("## Failures", "already exists");
+    }
+
+    @Test
+    void saysHowLongTheWarmUpRanConnectionsWhenItDid() {
+        Results results = new Results();
+        results.add(Compare.CONNECT_RATE, Target.PGBOUNCER, 400);
+        results.add(Compare.CONNECT_RATE, Target.PGTENANT, 410);
+        assertThat(report(results)).contains("not counted (32 s of -C);");
     }
 
     @Test
