@@ -61,9 +61,10 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
             addError("no appender to write to: add an <appender-ref> to " + getName());
             return;
         }
-        super.start();
+        // The field before the started flag, whose volatile write publishes it to stop()'s thread.
         writer = new Thread(this::writeUntilStopped, "pgtenant-log-writer");
         writer.setDaemon(true);
+        super.start();
         writer.start();
     }
 
