@@ -69,6 +69,11 @@ public record ProxyConfig(String listen, String registry, String dataDirectory, 
                 maxMessageSize, ioThreads, value);
     }
 
+    public ProxyConfig withIoThreads(Integer value) {
+        return new ProxyConfig(listen, registry, dataDirectory, embeddedPort, databaseAliases, authenticationTimeout,
+                maxMessageSize, value, pool);
+    }
+
     /** Where the proxy listens: {@code host:port}, {@code [v6]:port} or {@code :port} for all interfaces. */
     public record ListenAddress(String host, int port) {
         public static ListenAddress parse(String text) {

@@ -37,8 +37,22 @@ class IsolationStressTest {
         runStress(ProxyFixture.transactionPool(3));
     }
 
+    /**
+     * Messages of a backend on another loop than its client's reach the client in tasks, which may
+     * still be queued when the client already holds the next connection; a client's holds alternate
+     * between connections on its own loop and on others.
+     */
+    @Test
+    void noClientEverSeesAnotherOrganizationsDataInTransactionModeAcrossEventLoops() throws Exception {
+        runStress(ProxyFixture.start(ProxyFixture.transactionPool(3), 3, ORGS));
+    }
+
     private static void runStress(dev.pgtenant.config.PoolSettings settings) throws Exception {
-        try (ProxyFixture proxy = ProxyFixture.start(settings, ORGS)) {
+        runStress(ProxyFixture.start(settings, ORGS));
+    }
+
+    private static void runStress(ProxyFixture started) throws Exception {
+        try (ProxyFixture proxy = started) {
             AtomicInteger queries = new AtomicInteger();
             AtomicInteger mismatches = new AtomicInteger();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);

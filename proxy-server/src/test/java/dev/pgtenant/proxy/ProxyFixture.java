@@ -41,21 +41,29 @@ final class ProxyFixture implements AutoCloseable {
     private final AtomicReference<Registry> registry = new AtomicReference<>(Registry.EMPTY);
     private final ProxyServer server;
 
-    private ProxyFixture(PoolSettings pool, String... orgKeys) throws SQLException {
+    private ProxyFixture(PoolSettings pool, Integer ioThreads, String... orgKeys) throws SQLException {
         BufferLeaks.watch();
         for (String key : orgKeys) {
             addOrganization(key);
         }
-        ProxyConfig config = ProxyConfig.DEFAULTS.withListen("127.0.0.1:0").withPool(pool);
+        ProxyConfig config = ProxyConfig.DEFAULTS.withListen("127.0.0.1:0").withPool(pool).withIoThreads(ioThreads);
         server = ProxyServer.start(config, registry::get, null);
     }
 
     static ProxyFixture start(String... orgKeys) throws SQLException {
-        return new ProxyFixture(PoolSettings.DEFAULTS, orgKeys);
+        return new ProxyFixture(PoolSettings.DEFAULTS, null, orgKeys);
     }
 
     static ProxyFixture start(PoolSettings pool, String... orgKeys) throws SQLException {
-        return new ProxyFixture(pool, orgKeys);
+        return new ProxyFixture(pool, null, orgKeys);
+    }
+
+    /**
+     * With {@code ioThreads} event loops in place of the default, which is one on a two-core machine:
+     * with several, a client and the backend connection it holds are often on different loops.
+     */
+    static ProxyFixture start(PoolSettings pool, int ioThreads, String... orgKeys) throws SQLException {
+        return new ProxyFixture(pool, ioThreads, orgKeys);
     }
 
     static PoolSettings pool(int maxSize, int maxServerConnections, Duration acquireTimeout) {

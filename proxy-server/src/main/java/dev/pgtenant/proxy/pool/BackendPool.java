@@ -66,12 +66,20 @@ public final class BackendPool {
      * withdraws the request with {@link #cancel}.
      */
     public Object acquire(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
-        PoolWaiter waiter;
+        return acquire(new PoolWaiter(loop, callback));
+    }
+
+    /**
+     * Asks for a connection for {@code waiter}, which must not be waiting already: one whose callback
+     * has run may wait again. Returns the ticket for {@link #cancel}.
+     */
+    public Object acquire(PoolWaiter waiter) {
+        EventExecutor loop = waiter.loop();
         boolean refused;
         boolean startTimer = false;
         synchronized (server) {
             // Stamped under the monitor, so the queue is in deadline order and the timer need look only at its head.
-            waiter = new PoolWaiter(loop, callback, System.nanoTime());
+            waiter.enqueuedAt(System.nanoTime());
             // A session that routed here just before a registry change: nobody would ever serve it.
             refused = retired;
             if (!refused) {

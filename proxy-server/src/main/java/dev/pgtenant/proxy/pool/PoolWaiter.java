@@ -7,18 +7,23 @@ import java.util.function.BiConsumer;
 
 /**
  * A client waiting for a backend connection. Exactly one of a connection or an error reaches its
- * callback, on the client's own event loop.
+ * callback, on the client's own event loop. A waiter may wait again once its callback has run, so a
+ * client that waits for nearly every transaction makes no waiter for each; it is itself the task
+ * that carries the answer to the loop.
  */
-final class PoolWaiter {
+public final class PoolWaiter implements Runnable {
 
     private final EventExecutor loop;
     private final BiConsumer<BackendConnection, ProtocolException> callback;
-    private final long enqueuedNanos;
+    /** Set under the pool's monitor when the wait begins. */
+    private long enqueuedNanos;
+    /** The answer on its way to the loop; published by the loop's task queue. */
+    private BackendConnection connection;
+    private ProtocolException problem;
 
-    PoolWaiter(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback, long enqueuedNanos) {
+    public PoolWaiter(EventExecutor loop, BiConsumer<BackendConnection, ProtocolException> callback) {
         this.loop = loop;
         this.callback = callback;
-        this.enqueuedNanos = enqueuedNanos;
     }
 
     EventExecutor loop() {
@@ -29,11 +34,31 @@ final class PoolWaiter {
         return enqueuedNanos;
     }
 
+    void enqueuedAt(long nanos) {
+        enqueuedNanos = nanos;
+    }
+
     void deliver(BackendConnection connection) {
-        loop.execute(() -> callback.accept(connection, null));
+        answer(connection, null);
     }
 
     void fail(ProtocolException problem) {
-        loop.execute(() -> callback.accept(null, problem));
+        answer(null, problem);
+    }
+
+    private void answer(BackendConnection connection, ProtocolException problem) {
+        this.connection = connection;
+        this.problem = problem;
+        loop.execute(this);
+    }
+
+    /** Hands the answer to the callback; cleared first, since the callback may wait again with this waiter. */
+    @Override
+    public void run() {
+        BackendConnection delivered = connection;
+        ProtocolException failed = problem;
+        connection = null;
+        problem = null;
+        callback.accept(delivered, failed);
     }
 }

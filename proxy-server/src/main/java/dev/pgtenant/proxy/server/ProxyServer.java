@@ -122,6 +122,11 @@ public final class ProxyServer implements AutoCloseable {
         return pools;
     }
 
+    /** The event loops that relay clients' and backends' messages: what to watch when measuring the relay. */
+    public EventLoopGroup eventLoops() {
+        return loops;
+    }
+
     public dev.pgtenant.proxy.transaction.StatementCounters statementCounters() {
         return context.statementCounters();
     }

@@ -84,8 +84,9 @@ public final class SessionStateScanner {
 
     /** The same, for statements already split by {@link #statements}. */
     static Optional<String> sessionState(List<List<String>> statements) {
-        for (List<String> statement : statements) {
-            Optional<String> found = inspect(statement);
+        // By index: an iterator per query is garbage unless the JIT happens to inline it away.
+        for (int i = 0; i < statements.size(); i++) {
+            Optional<String> found = inspect(statements.get(i));
             if (found.isPresent()) {
                 return found;
             }

@@ -16,6 +16,7 @@ import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendQuery;
 import dev.pgtenant.proxy.backend.BackendUser;
 import dev.pgtenant.proxy.pool.BackendPool;
+import dev.pgtenant.proxy.pool.PoolWaiter;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
 import io.netty.buffer.ByteBuf;
@@ -125,6 +126,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private volatile int cancelsInFlight;
     private BackendConnection backend;
     private Attachment attachment;
+    /** Reused by the holds of connections on this client's own event loop (see attachmentFor). */
+    private Attachment localAttachment;
     /** The transaction status of the last ReadyForQuery the client received. */
     private TransactionStatus clientStatus = TransactionStatus.IDLE;
     private boolean unnamedParsedThisHold;
@@ -148,10 +151,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean batchReplayed;
     private volatile BackendConnection running;
     private Object poolTicket;
-    /** The pool's callback when this client waits for a backend: made once, on the first wait, not at every one. */
-    private java.util.function.BiConsumer<BackendConnection, ProtocolException> poolAnswer;
+    /** How this client waits for a backend: made on the first wait, and waits again at every one after. */
+    private PoolWaiter poolWaiter;
     /** The message being read, where it lies in the client's read. */
     private final ClientMessage reading = new ClientMessage();
+    /** Where held messages are read when forwarded (see forwardHeld); made when this client first waits. */
+    private ClientMessage heldView;
     private boolean acquiring;
     private boolean skippingToSync;
     private boolean unsynced;
@@ -551,10 +556,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         acquiring = true;
         pauseIfHoldingMuch();
-        if (poolAnswer == null) {
-            poolAnswer = this::onPoolAnswer;
+        if (poolWaiter == null) {
+            poolWaiter = new PoolWaiter(session.executor(), this::onPoolAnswer);
         }
-        poolTicket = pool.acquire(session.executor(), poolAnswer);
+        poolTicket = pool.acquire(poolWaiter);
     }
 
     private void onPoolAnswer(BackendConnection connection, ProtocolException problem) {
@@ -668,7 +673,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     private void attach(BackendConnection connection) {
         backend = connection;
-        attachment = new Attachment(connection);
+        attachment = attachmentFor(connection);
         unnamedParsedThisHold = false;
         connection.onLoop(BackendConnection::setUser, attachment);
         resumeClientReads();
@@ -678,6 +683,30 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (backend != null && !readingClient) {
             backend.output().flush();
         }
+    }
+
+    /**
+     * The link for a new hold of {@code connection}. A connection on another event loop hands its
+     * messages over in tasks that may still be queued when the next hold begins, so each such hold
+     * gets a link of its own that those tasks can be told apart by. One on this client's loop hands
+     * its messages to the link directly, and release takes the link from it at once ({@link #giveBack}
+     * runs inline), so one link serves all its holds and a transaction allocates nothing for it. Its
+     * close and writability events still come as tasks, which check the connection they came from.
+     * A connection dropped without a release ({@link #lostTrack}) may still name the link: then a new
+     * one is made.
+     */
+    private Attachment attachmentFor(BackendConnection connection) {
+        if (connection.channel().eventLoop() != session.executor()) {
+            return new Attachment(connection);
+        }
+        Attachment local = localAttachment;
+        if (local == null || local.connection != null && local.connection.user() == local) {
+            local = new Attachment(connection);
+            localAttachment = local;
+        } else {
+            local.connection = connection;
+        }
+        return local;
     }
 
     /**
@@ -693,7 +722,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         boolean outer = forwardingHeld;
         forwardingHeld = true;
         try {
-            ClientMessage view = new ClientMessage();
+            // A nested call's view must not move the outer one's; the outermost reuses the session's.
+            ClientMessage view = outer ? new ClientMessage() : heldView();
             for (int at = messages.readerIndex(); at < messages.writerIndex() && backend != null && !closed; at = view.end()) {
                 forwardSafely(HeldMessages.at(messages, at, view));
             }
@@ -703,6 +733,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         // A message the proxy answered itself may have been the last one the backend was held for.
         releaseIfDone();
+    }
+
+    private ClientMessage heldView() {
+        if (heldView == null) {
+            heldView = new ClientMessage();
+        }
+        return heldView;
     }
 
     /** Sends one client message to the held backend, translating what must be translated. */
@@ -1112,7 +1149,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private boolean forgetWhatTheQueryDiscards(List<List<String>> scanned) {
         boolean discards = false;
-        for (List<String> statement : scanned) {
+        // By index: an iterator per query is garbage unless the JIT happens to inline it away.
+        for (int i = 0; i < scanned.size(); i++) {
+            List<String> statement = scanned.get(i);
             boolean discardAll = statement.size() >= 2 && statement.get(0).equals("discard") && statement.get(1).equals("all");
             if (statement.size() >= 1 && statement.get(0).equals("unlisten") || discardAll) {
                 String channel = !discardAll && statement.size() >= 2 ? statement.get(1).replace("\"", "") : null;
@@ -1187,11 +1226,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     // ---- backend side ----
 
     /**
-     * The link to one backend connection for one hold. Messages and events of a connection this
-     * client no longer holds never touch the current one's state.
+     * The link to the backend connection of a hold (see attachmentFor). Messages and events of a
+     * connection this client no longer holds never touch the current one's state.
      */
     private final class Attachment implements BackendUser {
-        private final BackendConnection connection;
+        /** Changed only on the link reused on the client's loop: set for each hold, null between them. */
+        private BackendConnection connection;
         /** Frames read on another loop, handed over at the read's end; made only on such a read. */
         private List<Frame> batch;
 
@@ -1235,28 +1275,32 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
         @Override
         public void backendWritabilityChanged(boolean writable) {
+            BackendConnection from = connection;
             session.executor().execute(() -> {
-                if (attachment == this) {
-                    session.channel().config().setAutoRead(connection.channel().isWritable());
+                if (attachment == this && backend == from) {
+                    session.channel().config().setAutoRead(from.channel().isWritable());
                 }
             });
         }
 
         @Override
         public void backendClosed(String reason) {
+            BackendConnection from = connection;
             List<Frame> done = batch == null ? List.of() : batch;
             batch = null;
             session.executor().execute(() -> {
                 done.forEach(frame -> handleBackend(this, frame));
                 releaseIfDue();
-                if (attachment != this) {
+                // A reused link may have gone on to another connection while this waited, or the
+                // session dropped this one already (lostTrack).
+                if (attachment != this || backend != from) {
                     return;
                 }
                 backend = null;
                 attachment = null;
                 running = null;
-                connection.output().discard();
-                pool.discard(connection, reason);
+                from.output().discard();
+                pool.discard(from, reason);
                 session.fatal(SqlState.CONNECTION_FAILURE, "lost the connection to the database server of "
                         + session.destination() + " (" + reason + "); reconnect to continue");
             });
@@ -1707,6 +1751,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (connection.output().writeRun()) {
             connection.flush();
         }
+        Attachment released = attachment;
         backend = null;
         attachment = null;
         releaseDue = false;
@@ -1716,6 +1761,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.output().flush();
         connection.onLoop(TransactionRelay::giveBack, pool);
+        if (released != null && released == localAttachment) {
+            // Given back inline, so nothing names the link any more; an idle session keeps no connection alive.
+            released.connection = null;
+        }
     }
 
     private static void giveBack(BackendConnection connection, BackendPool pool) {
@@ -1727,6 +1776,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         log.error("{}: {}; closing the session", session.describe(), what);
         BackendConnection lost = backend;
         backend = null;
+        attachment = null;
         running = null;
         if (lost != null) {
             lost.output().discard();
