@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -162,6 +163,39 @@ class LogConfigurationTest {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
         } finally {
             stderr.open();
+        }
+    }
+
+    /**
+     * A writer with nothing to write sleeps until a line wakes it (waiting without a timeout) rather
+     * than looking every 10 ms, which would take a time slice from the relay 100 times a second; and
+     * it goes back to that sleep after each line.
+     */
+    @Test
+    void anIdleWriterSleepsUntilALineWakesIt() throws Exception {
+        StalledStream stderr = new StalledStream();
+        stderr.open();
+        LoggerContext context = shippedConfigurationWritingTo(stderr);
+        try {
+            Thread writer = ((BackgroundAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("background")).writer();
+            Logger sessions = context.getLogger("dev.pgtenant.proxy.session.ClientSession");
+            for (int session = 0; session < 3; session++) {
+                awaitUntil(() -> writer.getState() == Thread.State.WAITING, "the idle writer sleeps until woken");
+                sessions.info(sessionEnded(session));
+                int written = session + 1;
+                awaitUntil(() -> stderr.lines().size() == written, "the line that woke the writer is written");
+            }
+            assertThat(stderr.lines()).allMatch(line -> line.contains("INFO ClientSession - session "));
+        } finally {
+            context.stop();
+        }
+    }
+
+    private static void awaitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as(what + " within 10 s").isNegative();
+            Thread.sleep(1);
         }
     }
 
