@@ -7,6 +7,26 @@
 # --pgbouncer runs another PgBouncer binary, such as the one bench/pgbouncer-build.sh builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Paths given relative to where the script is run from, before it moves to the repository root.
+# A --pgbouncer without a slash is a command looked up on the PATH, as the default "pgbouncer" is.
+args=()
+while [ $# -gt 0 ]; do
+  args+=("$1")
+  case "$1" in
+    --pgbouncer | --out | --pgtenant-jar)
+      if [ $# -gt 1 ]; then
+        shift
+        case "$1" in
+          /*) args+=("$1") ;;
+          */*) args+=("$PWD/$1") ;;
+          *) if [ "${args[-1]}" = --pgbouncer ]; then args+=("$1"); else args+=("$PWD/$1"); fi ;;
+        esac
+      fi
+      ;;
+  esac
+  shift
+done
 cd "$root"
 
 missing=()
@@ -18,4 +38,4 @@ ulimit -n "$(ulimit -Hn)"
 
 echo "bench: building..." >&2
 mvn -q -B -DskipTests install >&2
-exec java -cp bench/target/pgtenant-bench.jar dev.pgtenant.bench.Compare "$@"
+exec java -cp bench/target/pgtenant-bench.jar dev.pgtenant.bench.Compare ${args[@]+"${args[@]}"}

@@ -70,19 +70,19 @@ public final class Compare {
         List<String> scenarios = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--mode" -> mode = switch (args[++i]) {
+                case "--mode" -> mode = switch (valueOf(args, ++i)) {
                     case "short" -> Mode.SHORT;
                     case "full" -> Mode.FULL;
                     default -> throw new IllegalArgumentException("--mode is short or full");
                 };
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--postgres" -> postgresUrl = args[++i];
-                case "--pgtenant-jar" -> jar = Path.of(args[++i]);
-                case "--pgbouncer" -> pgbouncer = args[++i];
-                case "--out" -> out = Path.of(args[++i]);
-                case "--pgtenant-jvm-option" -> jvmOptions.add(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(valueOf(args, ++i));
+                case "--postgres" -> postgresUrl = valueOf(args, ++i);
+                case "--pgtenant-jar" -> jar = Path.of(valueOf(args, ++i));
+                case "--pgbouncer" -> pgbouncer = valueOf(args, ++i);
+                case "--out" -> out = Path.of(valueOf(args, ++i));
+                case "--pgtenant-jvm-option" -> jvmOptions.add(valueOf(args, ++i));
                 case "--scenario" -> {
-                    String scenario = args[++i];
+                    String scenario = valueOf(args, ++i);
                     if (!SCENARIOS.contains(scenario)) {
                         throw new IllegalArgumentException("--scenario is one of " + SCENARIOS);
                     }
@@ -123,6 +123,14 @@ public final class Compare {
         System.out.println(report);
         System.out.println("written to " + out);
         deleteRecursively(work);
+    }
+
+    /** The value after an option, or a message naming the option that lacks one. */
+    private static String valueOf(String[] args, int at) {
+        if (at >= args.length) {
+            throw new IllegalArgumentException(args[at - 1] + " needs a value");
+        }
+        return args[at];
     }
 
     private void run(BenchEnvironment environment) throws Exception {
