@@ -25,8 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Logback's AsyncAppender does the same but wakes its writer for every line: under pgbench -C
  * its writer spent about 58 µs of CPU per login, this one about 17. While lines keep coming, this
  * writer looks for them every 10 ms and the threads that log make no system call. Once a look finds
- * none it sleeps until the next line wakes it: an idle proxy's writer would otherwise take a core's
- * time slice 100 times a second from the relay, PostgreSQL and the application.
+ * none it sleeps, and only the first line after that pause wakes it: an idle proxy's writer would
+ * otherwise take a core's time slice 100 times a second from the relay, PostgreSQL and the
+ * application.
  */
 public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         implements AppenderAttachable<ILoggingEvent> {
@@ -79,8 +80,10 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
         // thread's; before the queue's count, so that a failure here cannot keep a place in it.
         event.prepareForDeferredProcessing();
         if (waiting.incrementAndGet() > queueSize) {
-            waiting.decrementAndGet();
+            // Counted as dropped while still counted as waiting: the writer does not sleep while a
+            // line is counted waiting, so it cannot go to sleep with this drop not yet told.
             dropped.incrementAndGet();
+            waiting.decrementAndGet();
             return;
         }
         queue.offer(event);
@@ -108,9 +111,10 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
     }
 
     /**
-     * The flag is set before the queue is looked at again, and a line is counted in the queue before
-     * the flag is looked at: either this sees the line, or the line's thread sees the flag and wakes
-     * this (a wake that comes before the park makes the park return at once). stop() wakes it too.
+     * The flag is set before the count of waiting lines is looked at again, and a line is counted
+     * before its thread looks at the flag: either this sees the count, or the line's thread sees the
+     * flag and wakes this (a wake that comes before the park makes the park return at once). stop()
+     * wakes it too.
      */
     private void sleepUntilALineComes() {
         asleep.set(true);
@@ -122,8 +126,9 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
 
     /**
      * Writes the lines waiting when it starts, then says how many were dropped: under a load that
-     * keeps the queue full, the warning still comes within one queue's worth of lines. Whether it
-     * wrote any.
+     * keeps the queue full, the warning still comes within one queue's worth of lines. Returns whether
+     * any line was counted waiting, also one whose thread has not put it in the queue yet: the writer
+     * then looks again in 10 ms, where sleeping until woken would skip its park for that count and spin.
      */
     private boolean writeWaiting() {
         int count = waiting.get();

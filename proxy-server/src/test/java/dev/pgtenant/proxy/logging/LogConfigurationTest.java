@@ -168,8 +168,8 @@ class LogConfigurationTest {
 
     /**
      * A writer with nothing to write sleeps until a line wakes it (waiting without a timeout) rather
-     * than looking every 10 ms, which would take a time slice from the relay 100 times a second; and
-     * it goes back to that sleep after each line.
+     * than looking every 10 ms, which would take a time slice from the relay 100 times a second; it
+     * goes back to that sleep after each line, and stopping wakes it to end.
      */
     @Test
     void anIdleWriterSleepsUntilALineWakesIt() throws Exception {
@@ -186,6 +186,9 @@ class LogConfigurationTest {
                 awaitUntil(() -> stderr.lines().size() == written, "the line that woke the writer is written");
             }
             assertThat(stderr.lines()).allMatch(line -> line.contains("INFO ClientSession - session "));
+            awaitUntil(() -> writer.getState() == Thread.State.WAITING, "the idle writer sleeps until woken");
+            context.stop();
+            assertThat(writer.isAlive()).as("the sleeping writer has ended when stopping returns").isFalse();
         } finally {
             context.stop();
         }
