@@ -63,7 +63,7 @@ public final class Compare {
         Mode mode = Mode.SHORT;
         Integer rounds = null;
         String postgresUrl = null;
-        Path jar = Path.of("proxy-server/target/pgtenant.jar");
+        Path givenJar = null;
         String pgbouncer = "pgbouncer";
         Path out = null;
         List<String> jvmOptions = new ArrayList<>();
@@ -77,7 +77,7 @@ public final class Compare {
                 };
                 case "--rounds" -> rounds = Integer.parseInt(valueOf(args, ++i));
                 case "--postgres" -> postgresUrl = valueOf(args, ++i);
-                case "--pgtenant-jar" -> jar = Path.of(valueOf(args, ++i));
+                case "--pgtenant-jar" -> givenJar = Path.of(valueOf(args, ++i));
                 case "--pgbouncer" -> pgbouncer = valueOf(args, ++i);
                 case "--out" -> out = Path.of(valueOf(args, ++i));
                 case "--pgtenant-jvm-option" -> jvmOptions.add(valueOf(args, ++i));
@@ -109,6 +109,7 @@ public final class Compare {
         }
         Instant started = Instant.now();
         Compare compare = new Compare(mode, scenarios.isEmpty() ? SCENARIOS : scenarios, work);
+        Path jar = givenJar != null ? givenJar : Path.of("proxy-server/target/pgtenant.jar");
         BenchEnvironment.Settings settings = new BenchEnvironment.Settings(work, postgresUrl, jar, jvmOptions, pgbouncer,
                 POOL_SIZE, mode.scale(), mode.largeRows());
         String software;
@@ -116,7 +117,7 @@ public final class Compare {
             software = "PostgreSQL " + environment.postgresVersion() + ", " + environment.pgbouncerVersion();
             compare.run(environment);
         }
-        String report = new Report(compare.results, mode, started, Instant.now(), software, String.join(" ", args))
+        String report = new Report(compare.results, mode, started, Instant.now(), software, String.join(" ", args), givenJar)
                 .markdown();
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);

@@ -25,18 +25,22 @@ final class Report {
     private final Instant finished;
     private final String software;
     private final String arguments;
+    private final Path givenJar;
     private final List<String> lines = new ArrayList<>();
     private final List<String> roundsHeld = new ArrayList<>();
     private int met;
     private int missed;
 
-    Report(Results results, Compare.Mode mode, Instant started, Instant finished, String software, String arguments) {
+    /** {@code givenJar}: the pgtenant jar named by --pgtenant-jar, null for the one built from the repository. */
+    Report(Results results, Compare.Mode mode, Instant started, Instant finished, String software, String arguments,
+            Path givenJar) {
         this.results = results;
         this.mode = mode;
         this.started = started;
         this.finished = finished;
         this.software = software;
         this.arguments = arguments;
+        this.givenJar = givenJar;
     }
 
     String markdown() {
@@ -83,7 +87,9 @@ final class Report {
         out.add("- Machine: " + machine());
         out.add("- Software: " + software + ", "
                 + firstLine("pgbench", "--version") + ", Java " + System.getProperty("java.version") + ", pgtenant "
-                + firstLine("git", "rev-parse", "--short", "HEAD"));
+                + (givenJar == null ? firstLine("git", "rev-parse", "--short", "HEAD")
+                        : "from " + givenJar + " (the repository, which may differ, is at "
+                                + firstLine("git", "rev-parse", "--short", "HEAD") + ")"));
         out.add("- Settings: transaction pooling, pool size " + Compare.POOL_SIZE + " for both proxies, SCRAM-SHA-256 for"
                 + " clients everywhere, pgbench scale " + mode.scale() + ", " + mode.rounds() + " rounds of "
                 + mode.run().toSeconds() + " s per run after a warm-up round of every scenario but the idle clients, not counted"

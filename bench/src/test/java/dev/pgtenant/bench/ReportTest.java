@@ -2,13 +2,22 @@ package dev.pgtenant.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
 
     private static String report(Results results) {
-        return new Report(results, Compare.Mode.SHORT, Instant.EPOCH, Instant.EPOCH, "17.6", "--mode short").markdown();
+        return new Report(results, Compare.Mode.SHORT, Instant.EPOCH, Instant.EPOCH, "17.6", "--mode short", null).markdown();
+    }
+
+    /** A jar given with --pgtenant-jar may be another commit's: the report names the jar, not the repository's commit as its. */
+    @Test
+    void namesAGivenJarRatherThanTheRepositorysCommit() {
+        String markdown = new Report(new Results(), Compare.Mode.SHORT, Instant.EPOCH, Instant.EPOCH, "17.6",
+                "--pgtenant-jar /tmp/other.jar", Path.of("/tmp/other.jar")).markdown();
+        assertThat(markdown).contains(", pgtenant from /tmp/other.jar (the repository, which may differ, is at ");
     }
 
     @Test
