@@ -47,8 +47,15 @@ final class ProcessStats {
      * stacks, direct buffers): VmRSS less the resident pages of the heap's address range. The
      * committed heap says nothing here: when the collector gives heap back it may be pages that were
      * never resident, which would make a growth of RSS minus committed heap count what never was.
+     * The C library's heap is trimmed first: memory freed by the JVM's own work, such as the JIT
+     * compiler's arenas, stays resident there until trimmed, and would count as what the clients hold.
      */
     static long residentOutsideHeapBytes(long pid) throws IOException, InterruptedException {
+        try {
+            jcmd(pid, "System.trim_native_heap");
+        } catch (IOException e) {
+            // Java 17 before 17.0.9 has no such command: the figure then counts what the C library retains.
+        }
         long[] heap = heapRange(jcmd(pid, "GC.heap_info"));
         return residentOutside(Files.readString(Path.of("/proc", Long.toString(pid), "smaps")), heap[0], heap[1]);
     }

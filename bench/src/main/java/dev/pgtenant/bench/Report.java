@@ -73,6 +73,8 @@ final class Report {
         directRow(Compare.LARGE_SELECT_RATE);
         directRow(Compare.LARGE_COPY_RATE);
         row(Compare.IDLE_MEMORY, "%.0f", "≤ 2048", (tenant, bouncer) -> tenant <= 2048);
+        row(Compare.IDLE_HEAP, "%.0f", null, null);
+        row(Compare.IDLE_OUTSIDE_HEAP, "%.0f", null, null);
         row(Compare.ACTIVE_ALONE, "%.0f", null, null);
         row(Compare.ACTIVE_BESIDE_IDLE, "%.0f", null, null);
         double dropBouncer = drop(BOUNCER);
