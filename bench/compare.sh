@@ -2,6 +2,7 @@
 # pgtenant side by side with PgBouncer and PostgreSQL direct: see docs/benchmarks.md.
 # Usage: bench/compare.sh [--mode short|full] [--rounds N] [--scenario NAME]... [--pgbouncer PATH]
 #          [--postgres postgresql://USER:PASSWORD@HOST:PORT/postgres] [--out FILE]
+#          [--pgtenant-jar JAR] [--pgtenant-jvm-option OPTION]...
 # Builds pgtenant, installs PgBouncer and pgbench from Debian when missing (as root), starts an
 # embedded PostgreSQL unless --postgres gives one, and writes a Markdown report to bench/results/.
 # --pgbouncer runs another PgBouncer binary, such as the one bench/pgbouncer-build.sh builds.
