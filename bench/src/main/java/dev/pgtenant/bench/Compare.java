@@ -173,13 +173,11 @@ public final class Compare {
         // 14,000, and one run of -C makes about 4,000. With 40 s of warm-up, pgtenant's rounds still
         // rose from 345 to 429 connections/s (PgBouncer's 375 to 413, in no order).
         Duration connectRun = warmUp ? mode.run().multipliedBy(CONNECT_WARM_UP_RUNS) : mode.run();
-        for (Target target : selected("connect") ? order : List.<Target>of()) {
-            connectionRate(target, connectRun, into);
-        }
-        // The idle clients' logins need it too: without it, the JIT compiled the login path during
-        // their 10,000 logins, and that code counted as theirs (about 3.5 KB a client instead of 1.75).
-        boolean loginsOnlyForIdle = warmUp && selected("idle") && !selected("connect");
-        for (Target target : loginsOnlyForIdle ? rotated(environment.proxies(), round) : List.<Target>of()) {
+        // The idle clients' logins need the warm-up too, run without -C's: else the JIT compiled the
+        // login path during their 10,000 logins, and that counted as theirs (about 3.5 KB a client, not 1.75).
+        List<Target> logins = selected("connect") ? order
+                : warmUp && selected("idle") ? rotated(environment.proxies(), round) : List.of();
+        for (Target target : logins) {
             connectionRate(target, connectRun, into);
         }
         for (Target target : selected("large") ? order : List.<Target>of()) {

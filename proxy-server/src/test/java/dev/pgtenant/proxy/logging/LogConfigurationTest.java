@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.status.Status;
+import dev.pgtenant.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class LogConfigurationTest {
 
     private static final String LOGGING_THREAD = "a-session-thread";
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
     /** Standard error that takes nothing until opened, like a paused terminal. */
     private static final class StalledStream extends OutputStream {
@@ -180,25 +181,17 @@ class LogConfigurationTest {
             Thread writer = ((BackgroundAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("background")).writer();
             Logger sessions = context.getLogger("dev.pgtenant.proxy.session.ClientSession");
             for (int session = 0; session < 3; session++) {
-                awaitUntil(() -> writer.getState() == Thread.State.WAITING, "the idle writer sleeps until woken");
+                Await.until(() -> writer.getState() == Thread.State.WAITING, TEN_SECONDS, () -> "the idle writer sleeps until woken");
                 sessions.info(sessionEnded(session));
                 int written = session + 1;
-                awaitUntil(() -> stderr.lines().size() == written, "the line that woke the writer is written");
+                Await.until(() -> stderr.lines().size() == written, TEN_SECONDS, () -> "the line that woke the writer is written");
             }
             assertThat(stderr.lines()).allMatch(line -> line.contains("INFO ClientSession - session "));
-            awaitUntil(() -> writer.getState() == Thread.State.WAITING, "the idle writer sleeps until woken");
+            Await.until(() -> writer.getState() == Thread.State.WAITING, TEN_SECONDS, () -> "the idle writer sleeps until woken");
             context.stop();
             assertThat(writer.isAlive()).as("the sleeping writer has ended when stopping returns").isFalse();
         } finally {
             context.stop();
-        }
-    }
-
-    private static void awaitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline).as(what + " within 10 s").isNegative();
-            Thread.sleep(1);
         }
     }
 
