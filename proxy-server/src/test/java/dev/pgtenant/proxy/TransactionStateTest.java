@@ -204,6 +204,33 @@ class TransactionStateTest {
         }
     }
 
+    /**
+     * The proxy matches LISTEN, UNLISTEN and DEALLOCATE text on its event loop. Long runs of white
+     * space and long quoted names must not cost more than a scan (a pattern that split a run of spaces
+     * between two quantifiers took time quadratic in it), and a command too long to be answered by the
+     * proxy goes to the backend. The socket's 10 s timeout bounds each reply.
+     */
+    @Test
+    void longListenAndDeallocateTextIsAnsweredWithoutStallingTheEventLoop() throws IOException {
+        String spaces = " ".repeat(200_000);
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            for (String sql : List.of("LISTEN a" + spaces + "x", "DEALLOCATE a" + spaces + "x", "UNLISTEN \"" + "q".repeat(60_000))) {
+                client.raw().send(new Query(sql));
+                assertThat(client.raw().receive()).as(sql.substring(0, 12)).isInstanceOf(ErrorResponse.class);
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            }
+            client.raw().send(new Query("LISTEN" + spaces + "\"" + "q\"\"".repeat(20) + "\"" + spaces + ";" + spaces));
+            BackendMessage reply = client.raw().receive();
+            while (!(reply instanceof CommandComplete)) {
+                assertThat(reply).isNotInstanceOf(ErrorResponse.class);
+                reply = client.raw().receive();
+            }
+            assertThat(((CommandComplete) reply).tag()).isEqualTo("LISTEN");
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+        }
+    }
+
     @Test
     void listenInsideATransactionPins() throws SQLException {
         long pinsBefore = proxy.server().statementCounters().pins();

@@ -75,10 +75,18 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
     private static final int LISTEN_BATCH_MESSAGES = 4;
+    /**
+     * The longest LISTEN, UNLISTEN or DEALLOCATE text the proxy answers itself; a longer one goes to
+     * the backend, which pins the session. A channel name is at most 63 bytes, 128 quoted; the bound
+     * also keeps the patterns below, which a client's text is matched against on the event loop, on
+     * a short string.
+     */
+    private static final int MAX_ANSWERED_COMMAND_BYTES = 512;
+    /** Matched against stripped text: no run of spaces can be split between two quantifiers. */
     private static final Pattern LISTEN = Pattern.compile(
-            "\\s*(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+            "(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
-            Pattern.compile("\\s*deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+            Pattern.compile("deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?", Pattern.CASE_INSENSITIVE);
     /** What ParseComplete, BindComplete and CloseComplete may each answer. */
     private static final Set<Expectation.Kind> PARSE_COMPLETE_ANSWERS = EnumSet.of(
             Expectation.Kind.CLIENT_PARSE, Expectation.Kind.INTERNAL_PARSE, Expectation.Kind.ONE_REPLY);
@@ -358,7 +366,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (sqlEnd < 0 || message.type() == 'P' && (sqlEnd + 3 > end || buffer.getShort(sqlEnd + 1) != 0)) {
             return null;
         }
-        Matcher command = LISTEN.matcher(buffer.toString(from, sqlEnd - from, StandardCharsets.UTF_8));
+        String text = answerableCommand(buffer, from, sqlEnd);
+        if (text == null) {
+            return null;
+        }
+        Matcher command = LISTEN.matcher(text);
         if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
             return null;
         }
@@ -1127,8 +1139,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (!startsWithWord(query.buffer(), query.bodyIndex(), query.end(), "deallocate")) {
             return false;
         }
-        Matcher deallocate = DEALLOCATE.matcher(
-                java.util.Objects.requireNonNullElse(readString(query.body(), 0, StandardCharsets.UTF_8), ""));
+        int sqlEnd = query.buffer().indexOf(query.bodyIndex(), query.end(), (byte) 0);
+        String text = sqlEnd < 0 ? null : answerableCommand(query.buffer(), query.bodyIndex(), sqlEnd);
+        if (text == null) {
+            return false;
+        }
+        Matcher deallocate = DEALLOCATE.matcher(text);
         if (!deallocate.matches()) {
             return false;
         }
@@ -1933,6 +1949,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
     private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
         return stringAt(body, body.readerIndex() + offset, body.writerIndex(), charset);
+    }
+
+    /** The SQL text in {@code buf[from, to)} without surrounding white space; null when too long to be answered here. */
+    private static String answerableCommand(ByteBuf buf, int from, int to) {
+        return to - from > MAX_ANSWERED_COMMAND_BYTES ? null : buf.toString(from, to - from, StandardCharsets.UTF_8).strip();
     }
 
     /** The NUL-terminated string at index {@code start} of {@code buf}, before {@code end}; null when unterminated. */
