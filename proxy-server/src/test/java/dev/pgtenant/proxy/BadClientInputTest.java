@@ -2,10 +2,12 @@ package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.protocol.ByteString;
 import dev.pgtenant.protocol.message.backend.Authentication;
 import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.frontend.Query;
+import dev.pgtenant.protocol.message.frontend.SaslInitialResponse;
 import dev.pgtenant.protocol.message.startup.SslRequest;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.testkit.Await;
@@ -15,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +106,38 @@ class BadClientInputTest {
             assertThat(client.readByte()).isEqualTo('N');
             client.startup(proxy.user("a"));
             assertThat(client.receive()).isInstanceOf(Authentication.Sasl.class);
+        }
+    }
+
+    /** As PostgreSQL does: an encryption request declined once is not answered again. */
+    @Test
+    void aSecondSslRequestIsRefused() throws IOException {
+        try (RawClient client = client()) {
+            client.send(new SslRequest());
+            assertThat(client.readByte()).isEqualTo('N');
+            ErrorResponse error = client.send(new SslRequest()).fatal();
+            assertThat(error.sqlState()).isEqualTo("08P01");
+            assertThat(error.message()).contains("SSL encryption a second time");
+            assertThat(client.closedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * The error quotes the malformed SCRAM attribute, NUL and all; a NUL cannot travel in a protocol
+     * string, and the error must still go out and the connection close, for a known user or not.
+     */
+    @Test
+    void aNulInTheSaslDataIsRefusedAndTheConnectionCloses() throws IOException {
+        for (String user : List.of(proxy.user("a"), "nobody")) {
+            try (RawClient client = client()) {
+                client.startup(user);
+                assertThat(client.receive()).isInstanceOf(Authentication.Sasl.class);
+                ErrorResponse error = client.send(new SaslInitialResponse("SCRAM-SHA-256",
+                        ByteString.copyOf("n,,\0".getBytes(StandardCharsets.US_ASCII)))).fatal();
+                assertThat(error.sqlState()).isEqualTo("08P01");
+                assertThat(error.message()).contains("\\0");
+                assertThat(client.closedByPeer()).isTrue();
+            }
         }
     }
 

@@ -5,15 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.startup.SslRequest;
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.LiveSessions;
+import dev.pgtenant.testkit.Await;
+import java.util.List;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-/** Stopping the proxy tells every client why, with 57P01 as PostgreSQL does, and closes it. */
+/**
+ * Stopping the proxy tells every client why, with 57P01 as PostgreSQL does, and closes it; so does
+ * ending one session, also when its client reads nothing.
+ */
 class ShutdownTest {
 
     @Test
@@ -61,6 +69,46 @@ class ShutdownTest {
             // the other half is for connections that close slowly, and this one closes at once.
             assertThat(stopping).isLessThan(Duration.ofMillis(4_500));
             assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
+        }
+    }
+
+    /**
+     * A session ended while its client reads nothing (here by its organization's removal) never lets
+     * its 57P01 be written: the connection is closed without it a few seconds later, not kept open
+     * for as long as the client likes.
+     */
+    @Test
+    void anEndedSessionWhoseClientReadsNothingIsClosedWithoutItsError() throws Exception {
+        Logger sessionsLog = (Logger) LoggerFactory.getLogger(ClientSession.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        sessionsLog.addAppender(logged);
+        // Sessions' ends are logged at INFO, which the tests' configuration leaves out.
+        Level level = sessionsLog.getLevel();
+        sessionsLog.setLevel(Level.INFO);
+        try (ProxyFixture proxy = ProxyFixture.start("a");
+             ScramClient stalled = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            assertThat(stalled.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
+            long resultBytes = 200_000L * 1_000;
+            stalled.raw().send(new Query("SELECT repeat('x', 1000) FROM generate_series(1, 200000)"));
+            awaitBuffersFull(stalled.raw());
+            Registry before = proxy.registry();
+            proxy.update(registry -> registry.withoutOrganization(proxy.orgId("a")));
+            proxy.server().registryChanged(before, proxy.registry());
+            String user = proxy.user("a");
+            Await.until(() -> loggedLines(logged).stream().anyMatch(line -> line.contains(user) && line.contains("closed without it")),
+                    Duration.ofSeconds(15), () -> "the stalled session is closed without its error: " + loggedLines(logged));
+            assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
+        } finally {
+            sessionsLog.setLevel(level);
+            sessionsLog.detachAppender(logged);
+        }
+    }
+
+    /** Logback appends under the appender's lock, on the event loop. */
+    private static List<String> loggedLines(ListAppender<ILoggingEvent> logged) {
+        synchronized (logged) {
+            return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 

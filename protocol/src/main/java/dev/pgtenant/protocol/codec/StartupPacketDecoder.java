@@ -2,6 +2,8 @@ package dev.pgtenant.protocol.codec;
 
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.message.startup.CancelRequest;
+import dev.pgtenant.protocol.message.startup.GssEncRequest;
+import dev.pgtenant.protocol.message.startup.SslRequest;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.protocol.message.startup.StartupPacket;
 import dev.pgtenant.protocol.message.startup.StartupPackets;
@@ -14,7 +16,8 @@ import java.util.List;
  * Splits the startup phase of a client connection into {@link StartupPacket}s. The length is checked
  * against PostgreSQL's bounds before the body is awaited. A StartupMessage or CancelRequest ends the
  * phase: nothing after it is decoded here. The session then replaces this decoder with a
- * {@link FrameDecoder}, and the bytes that followed are handed on when this handler is removed.
+ * {@link FrameDecoder}, and the bytes that followed are handed on when this handler is removed. As
+ * PostgreSQL does, each encryption request is answered once: a second is refused.
  */
 public final class StartupPacketDecoder extends ByteToMessageDecoder {
 
@@ -22,6 +25,8 @@ public final class StartupPacketDecoder extends ByteToMessageDecoder {
 
     private boolean failed;
     private boolean phaseOver;
+    private boolean sslRequested;
+    private boolean gssEncRequested;
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -45,12 +50,23 @@ public final class StartupPacketDecoder extends ByteToMessageDecoder {
         in.skipBytes(length);
         try {
             StartupPacket decoded = StartupPackets.decode(packet);
+            refuseRepeatedRequest(decoded);
             phaseOver = decoded instanceof StartupMessage || decoded instanceof CancelRequest;
             out.add(decoded);
         } catch (ProtocolException e) {
             failed = true;
             in.skipBytes(in.readableBytes());
             throw e;
+        }
+    }
+
+    private void refuseRepeatedRequest(StartupPacket packet) {
+        boolean repeated = packet instanceof SslRequest && sslRequested || packet instanceof GssEncRequest && gssEncRequested;
+        sslRequested |= packet instanceof SslRequest;
+        gssEncRequested |= packet instanceof GssEncRequest;
+        if (repeated) {
+            throw ProtocolException.violation("the client asked for " + (packet instanceof SslRequest ? "SSL" : "GSSAPI")
+                    + " encryption a second time, after it was declined");
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.message.backend.NegotiateProtocolVersion;
 import dev.pgtenant.protocol.message.startup.CancelRequest;
+import dev.pgtenant.protocol.message.startup.GssEncRequest;
 import dev.pgtenant.protocol.message.startup.SslRequest;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import java.util.List;
@@ -112,6 +113,17 @@ class StartupPacketDecoderTest {
     void requestsOfTheWrongLengthAreRefused() {
         assertThat(decode(bytes(12, 80_877_103, 0), 0).protocolError()).hasMessageContaining("SSL request");
         assertThat(decode(bytes(12, 80_877_102, 1), 0).protocolError()).hasMessageContaining("cancel request");
+    }
+
+    /** As PostgreSQL does: once declined, an encryption request is not asked again. */
+    @Test
+    void aSecondRequestOfTheSameEncryptionIsRefused() {
+        Decoding.Result ssl = decode(FrameDecoderTest.concat(bytes(8, 80_877_103), bytes(8, 80_877_103)), 0);
+        assertThat(ssl.outputs()).containsExactly(new SslRequest());
+        assertThat(ssl.protocolError()).hasMessageContaining("SSL encryption a second time");
+        Decoding.Result gss = decode(FrameDecoderTest.concat(bytes(8, 80_877_104), bytes(8, 80_877_103), bytes(8, 80_877_104)), 1);
+        assertThat(gss.outputs()).containsExactly(new GssEncRequest(), new SslRequest());
+        assertThat(gss.protocolError()).hasMessageContaining("GSSAPI encryption a second time");
     }
 
     @Test

@@ -68,6 +68,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int MAX_AUTH_MESSAGE_SIZE = 8192;
     /** Messages a client may send before its session is ready are held, up to this many bytes. */
     private static final int MAX_PENDING_BYTES = 1024 * 1024;
+    /** How long the error that ends a session may wait for the client to read it. */
+    private static final long FATAL_WRITE_GRACE_SECONDS = 5;
 
     private enum State { STARTUP, AUTHENTICATING, CONNECTING, ACTIVE, CLOSED }
 
@@ -171,8 +173,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         closeReason = message + " (SQLSTATE " + sqlState + ")";
-        writeAndFlush(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null))
-                .addListener(ChannelFutureListener.CLOSE);
+        // A refused StartupMessage leaves the startup decoder in place, keeping all that follows it;
+        // without it, what the client still sends reaches channelRead, which drops it.
+        if (ctx.pipeline().get(StartupPacketDecoder.class) != null) {
+            ctx.pipeline().remove(StartupPacketDecoder.class);
+        }
+        ChannelFuture written;
+        try {
+            written = writeAndFlush(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null));
+        } catch (RuntimeException unwritable) {
+            log.error("could not send the error that ends the session of {}", describeClient(), unwritable);
+            ctx.close();
+            return;
+        }
+        written.addListener(ChannelFutureListener.CLOSE);
+        if (!written.isDone()) {
+            // A client that reads nothing would otherwise keep the connection, and all it sends, for as long as it likes.
+            ctx.executor().schedule(() -> {
+                if (ctx.channel().isOpen()) {
+                    closeReason += "; closed without it, as the client did not read it within " + FATAL_WRITE_GRACE_SECONDS + " s";
+                    ctx.close();
+                }
+            }, FATAL_WRITE_GRACE_SECONDS, TimeUnit.SECONDS);
+        }
     }
 
     public void close(String reason) {

@@ -41,11 +41,19 @@ public record ErrorResponse(Map<Character, String> fields) implements ServerNoti
         fields.put(SEVERITY, severity.name());
         fields.put(SEVERITY_NONLOCALIZED, severity.name());
         fields.put(CODE, sqlState);
-        fields.put(MESSAGE, message);
+        fields.put(MESSAGE, withoutNul(message));
         if (hint != null) {
-            fields.put(HINT, hint);
+            fields.put(HINT, withoutNul(hint));
         }
         return new ErrorResponse(fields);
+    }
+
+    /**
+     * A message may quote what a client or backend sent, which can hold a NUL that no protocol string
+     * can carry: shown as {@code \0}, so that the error still reaches the client.
+     */
+    private static String withoutNul(String text) {
+        return text.indexOf('\0') < 0 ? text : text.replace("\0", "\\0");
     }
 
     static ErrorResponse decode(MessageReader in) {
