@@ -195,6 +195,28 @@ class LogConfigurationTest {
         }
     }
 
+    /**
+     * A session's line quotes the user name a client sent before it logged in: line breaks, other
+     * control characters and Unicode's separators in it are escaped, so it cannot forge a line of
+     * its own.
+     */
+    @Test
+    void whatAClientSentCannotStartALogLineOfItsOwn() throws Exception {
+        StalledStream stderr = new StalledStream();
+        stderr.open();
+        LoggerContext context = shippedConfigurationWritingTo(stderr);
+        try {
+            String user = "eve\r\n2026-11-29T10:00:00.000+0000 [pgtenant-io-1-1] INFO ProxyServer - forged\u2028\u0085\0\tzoe\\n";
+            context.getLogger("dev.pgtenant.proxy.session.ClientSession").info("session of user {} ended: bad password", user);
+            Await.until(() -> !stderr.lines().isEmpty(), TEN_SECONDS, () -> "the line is written");
+        } finally {
+            context.stop();
+        }
+        assertThat(stderr.lines()).hasSize(1);
+        assertThat(stderr.lines().get(0)).endsWith("INFO ClientSession - session of user eve\\r\\n2026-11-29T10:00:00.000+0000"
+                + " [pgtenant-io-1-1] INFO ProxyServer - forged\\u2028\\x85\\x00\\tzoe\\n ended: bad password");
+    }
+
     /** A configuration mistake shows in Logback's status messages, printed at start, and nothing runs. */
     @Test
     void aBackgroundAppenderWithNothingToWriteToDoesNotStart() {
