@@ -4,8 +4,11 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * An immutable snapshot of the tenant registry with the indexes the connection path needs. Every
@@ -39,8 +42,20 @@ public final class Registry {
                 throw new RegistryException("shared database " + shared.name() + " has the name of organization "
                         + byDatabase.get(shared.name()).id() + "'s database");
             }
+            // Organizations' database names are unique, so the one that could be the same database is
+            // the one of that name; granting it would open that organization's data to other tenants.
+            Organization sameDatabase = byDatabase.get(shared.backend().database());
+            if (sameDatabase != null && Objects.equals(sameDatabase.backend().server(), shared.backend().server())) {
+                throw new RegistryException("shared database " + shared.name() + " is organization " + sameDatabase.id()
+                        + "'s database " + sameDatabase.database() + " on " + where(shared.backend())
+                        + ": point it at a database no organization uses");
+            }
         }
         this.organizationsByDatabase = byDatabase;
+    }
+
+    private static String where(BackendLogin login) {
+        return login.embedded() ? "the embedded backend" : login.server().toString();
     }
 
     /**
@@ -87,12 +102,28 @@ public final class Registry {
         return new Registry(changed, users, sharedDatabases);
     }
 
+    /**
+     * This registry without the organization, the users whose home it is and every grant of it: left
+     * behind, they would belong to whichever organization next took the id.
+     */
     public Registry withoutOrganization(String id) {
         Map<String, Organization> changed = new TreeMap<>(organizations);
         if (changed.remove(id) == null) {
             throw new RegistryException("organization " + id + " does not exist");
         }
-        return new Registry(changed, users, sharedDatabases);
+        Map<String, User> remaining = new HashMap<>(users.size() * 4 / 3 + 1);
+        for (User user : users.values()) {
+            if (id.equals(user.org())) {
+                continue;
+            }
+            if (user.orgs().contains(id)) {
+                Set<String> orgs = new TreeSet<>(user.orgs());
+                orgs.remove(id);
+                user = user.withGrants(orgs, user.databases());
+            }
+            remaining.put(user.name(), user);
+        }
+        return new Registry(changed, remaining, sharedDatabases);
     }
 
     public Registry withUser(User user) {

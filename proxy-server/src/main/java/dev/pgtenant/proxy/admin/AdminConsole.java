@@ -33,6 +33,9 @@ public final class AdminConsole implements Relay {
     /** The database name that reaches the console. */
     public static final String DATABASE = "pgtenant";
 
+    /** Where a console session goes, as {@link ClientSession#destination()} names it. */
+    public static final String DESTINATION = "the admin console";
+
     /** Parameters a client expects at startup; psql needs server_version. */
     public static final Map<String, String> PARAMETERS = Map.of("server_version", "17.0 (pgtenant admin console)",
             "server_encoding", "UTF8", "client_encoding", "UTF8", "DateStyle", "ISO, MDY", "integer_datetimes", "on",

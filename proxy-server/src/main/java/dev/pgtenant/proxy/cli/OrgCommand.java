@@ -7,9 +7,12 @@ import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.config.registry.Secret;
+import dev.pgtenant.config.registry.User;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -156,7 +159,8 @@ final class OrgCommand {
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Remove an organization from the registry; its live sessions end. Its database is kept.")
+            description = "Remove an organization, its users and every grant of it from the registry; their live "
+                    + "sessions end. Its database is kept.")
     static final class Delete implements Callable<Integer> {
         @Parameters(paramLabel = "ID")
         String id;
@@ -176,14 +180,18 @@ final class OrgCommand {
         @Override
         public Integer call() throws java.sql.SQLException {
             if (!yes) {
-                throw new RegistryException("deleting organization " + id + " ends its live sessions"
-                        + (dropDatabase ? " and drops its database" : "") + ": add --yes to confirm");
+                throw new RegistryException("deleting organization " + id + " removes its users and grants and ends "
+                        + "their live sessions" + (dropDatabase ? " and drops its database" : "") + ": add --yes to confirm");
             }
             Organization org = registry.load().organization(id)
                     .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
+            AtomicReference<String> removedWithIt = new AtomicReference<>();
             if (!dropDatabase) {
-                registry.update(current -> current.withoutOrganization(id));
-                System.out.println("deleted organization " + id + " (its database was kept)");
+                registry.update(current -> {
+                    removedWithIt.set(usersAndGrants(current, id));
+                    return current.withoutOrganization(id);
+                });
+                System.out.println("deleted organization " + id + " (its database was kept)" + removedWithIt.get());
                 return 0;
             }
             // Log in first: if the backend cannot be reached, the organization stays registered and the
@@ -196,6 +204,7 @@ final class OrgCommand {
                     if (!now.backend().equals(org.backend())) {
                         throw new RegistryException("organization " + id + " was changed meanwhile; run the command again");
                     }
+                    removedWithIt.set(usersAndGrants(current, id));
                     return current.withoutOrganization(id);
                 });
                 String quotedDatabase = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.database());
@@ -204,8 +213,18 @@ final class OrgCommand {
                         + dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.backend().user()));
             }
             System.out.println("deleted organization " + id + " and dropped database " + org.database()
-                    + " and role " + org.backend().user());
+                    + " and role " + org.backend().user() + removedWithIt.get());
             return 0;
+        }
+
+        /** What deleting the organization takes with it (see Registry#withoutOrganization), for the output. */
+        private static String usersAndGrants(Registry registry, String id) {
+            String users = registry.users().stream().filter(user -> id.equals(user.org()))
+                    .map(User::name).collect(Collectors.joining(", "));
+            String grantees = registry.users().stream().filter(user -> !id.equals(user.org()) && user.orgs().contains(id))
+                    .map(User::name).collect(Collectors.joining(", "));
+            return "; removed its users: " + (users.isEmpty() ? "none" : users)
+                    + "; revoked its grants from: " + (grantees.isEmpty() ? "none" : grantees);
         }
     }
 

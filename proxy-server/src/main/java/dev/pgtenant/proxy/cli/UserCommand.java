@@ -95,7 +95,8 @@ final class UserCommand {
         }
     }
 
-    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a user; it cannot log in again.")
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Remove a user; it cannot log in again, and its live sessions end.")
     static final class Remove implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -119,7 +120,8 @@ final class UserCommand {
         }
     }
 
-    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Take back grants of organizations or shared databases.")
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Take back grants of organizations or shared databases; sessions opened through them end.")
     static final class Revoke extends GrantChange {
         Revoke() {
             super(false);

@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.server;
 import dev.pgtenant.config.ProxyConfig;
 import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.codec.StartupPacketDecoder;
 import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnector;
@@ -27,6 +28,9 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -133,19 +137,24 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * Applies a new registry snapshot to what is running: sessions of organizations and shared
-     * databases that were removed end with 57P01, and pools no longer routed to are retired.
-     * Logins and routing already read the new snapshot.
+     * databases that were removed end with 57P01, as do sessions whose login would now be refused or
+     * routed elsewhere, and pools no longer routed to are retired. Logins and routing already read
+     * the new snapshot.
      */
     public void registryChanged(Registry previous, Registry next) {
+        // Destinations whose sessions all end here, with a message that says why.
+        Set<String> closing = new HashSet<>();
         for (var org : previous.organizations()) {
             var now = next.organization(org.id());
             if (now.isEmpty()) {
                 int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
                         + " was removed from the registry; its sessions are closed");
+                closing.add("organization " + org.id());
                 log.info("organization {} was removed: {} sessions ended", org.id(), ended);
             } else if (!now.get().backend().equals(org.backend())) {
                 int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
                         + " moved to another backend; reconnect to continue there");
+                closing.add("organization " + org.id());
                 log.info("organization {} moved: {} sessions ended", org.id(), ended);
             }
         }
@@ -153,8 +162,10 @@ public final class ProxyServer implements AutoCloseable {
             if (next.sharedDatabase(shared.name()).isEmpty()) {
                 context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
                         + " was removed from the registry; its sessions are closed");
+                closing.add("shared database " + shared.name());
             }
         }
+        endSessionsRoutedElsewhere(previous, next, closing);
         java.util.Set<dev.pgtenant.proxy.backend.BackendTarget> routed = new java.util.HashSet<>();
         java.util.stream.Stream.concat(next.organizations().stream().map(org -> org.backend()),
                 next.sharedDatabases().stream().map(shared -> shared.backend())).forEach(login -> {
@@ -165,6 +176,39 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
         pools.retainOnly(routed);
+    }
+
+    /**
+     * A session is routed once, at login, and keeps its pool for life: this ends (57P01) each session
+     * that a login of its user, asking for the same database, would no longer get to the same place,
+     * because the user was removed, moved to another home organization, lost a grant or the admin
+     * flag. Only sessions of users whose record changed are looked at, unless organizations or shared
+     * databases changed too (a user's home organization removed, say). Sessions in {@code closing}
+     * already end with a message of their own.
+     */
+    private void endSessionsRoutedElsewhere(Registry previous, Registry next, Set<String> closing) {
+        Set<String> changedUsers = new HashSet<>();
+        for (User user : previous.users()) {
+            if (!user.equals(next.user(user.name()).orElse(null))) {
+                changedUsers.add(user.name());
+            }
+        }
+        boolean destinationsChanged = !List.copyOf(previous.organizations()).equals(List.copyOf(next.organizations()))
+                || !List.copyOf(previous.sharedDatabases()).equals(List.copyOf(next.sharedDatabases()));
+        if (changedUsers.isEmpty() && !destinationsChanged) {
+            return;
+        }
+        int ended = context.sessions().endSessions(session -> {
+            String user = session.userName();
+            return user != null && (destinationsChanged || changedUsers.contains(user))
+                    && !closing.contains(session.destination())
+                    && !session.destination().equals(ClientSession.nameOf(
+                            ClientSession.routeOf(next, context.router(), user, session.requestedDatabase())));
+        }, session -> ClientSession.accessChanged(session.userName(), session.destination()));
+        if (ended > 0 || !changedUsers.isEmpty()) {
+            log.info("{} users changed in the registry: {} sessions ended, as their logins would now be refused or go elsewhere",
+                    changedUsers.size(), ended);
+        }
     }
 
     /** Blocks until the server channel closes. */

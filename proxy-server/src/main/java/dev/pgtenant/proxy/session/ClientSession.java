@@ -35,6 +35,7 @@ import dev.pgtenant.proxy.admin.AdminConsole;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendQuery;
 import dev.pgtenant.proxy.pool.BackendPool;
+import dev.pgtenant.proxy.routing.Router;
 import dev.pgtenant.proxy.routing.RoutingDecision;
 import dev.pgtenant.proxy.transaction.TransactionRelay;
 import io.netty.buffer.ByteBuf;
@@ -91,6 +92,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * reads it from the thread applying a registry change.
      */
     private volatile Object destination;
+    /** The database the client asked for (its user name when it named none); set just before the destination. */
+    private String requestedDatabase;
     private PoolMode mode;
     private BackendPool pool;
     private Object poolTicket;
@@ -148,7 +151,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** Where the session goes, for messages: "organization 101". */
     public String destination() {
-        Object to = destination;
+        return nameOf(destination);
+    }
+
+    /** A destination as messages name it: "organization 101", "shared database main", "the admin console". */
+    public static String nameOf(Object to) {
         if (to instanceof Organization org) {
             return "organization " + org.id();
         }
@@ -156,6 +163,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return "shared database " + database.name();
         }
         return (String) to;
+    }
+
+    /**
+     * The user the session logged in as, once routed, else {@code null}. Read by the thread applying a
+     * registry change: reading the volatile destination first makes the name, set before it, visible.
+     */
+    public String userName() {
+        return destination == null ? null : userName;
+    }
+
+    /** The database the client asked for, once routed, else {@code null}; readable as {@link #userName()} is. */
+    public String requestedDatabase() {
+        return destination == null ? null : requestedDatabase;
     }
 
     /** Who this is, for logs: user, address and destination. */
@@ -375,7 +395,58 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 new FrameDecoder(Direction.FRONTEND, MAX_AUTH_MESSAGE_SIZE));
     }
 
-    private static User knownUserWithHome(Registry registry, String name) {
+    /**
+     * Where a login of {@code user}, who has a home ({@link #knownUserWithHome}), asking for
+     * {@code database} goes under {@code registry}: {@link AdminConsole#DESTINATION}, an Organization,
+     * a SharedDatabase, or the Refused decision. Asked at login, and by a registry change for each
+     * session of a changed user: one that would now go elsewhere ends.
+     */
+    public static Object loginDestination(Registry registry, Router router, User user, String database) {
+        if (AdminConsole.DATABASE.equals(database) && user.admin()) {
+            return AdminConsole.DESTINATION;
+        }
+        RoutingDecision decision = router.route(registry, user, database);
+        if (decision instanceof RoutingDecision.ToOrganization to) {
+            return to.organization();
+        }
+        if (decision instanceof RoutingDecision.ToSharedDatabase to) {
+            return to.database();
+        }
+        return decision;
+    }
+
+    /**
+     * Where a login of the user of that name asking for {@code database} goes under {@code registry}
+     * (see {@link #loginDestination}); null when it would be refused.
+     */
+    public static Object routeOf(Registry registry, Router router, String userName, String database) {
+        User user = knownUserWithHome(registry, userName);
+        Object to = user == null ? null : loginDestination(registry, router, user, database);
+        return to instanceof RoutingDecision.Refused ? null : to;
+    }
+
+    /** Why a session ends when a registry change would route its login elsewhere, or refuse it. */
+    public static String accessChanged(String userName, String destination) {
+        return "user " + userName + "'s access to " + destination + " changed in the registry; reconnect";
+    }
+
+    /**
+     * Ends the session if the registry changed while this login was routed by {@code routedBy} and
+     * would now route it elsewhere. The change stores its snapshot before it looks at sessions, and
+     * this reads the registry again after setting the destination: either the change saw this session
+     * or this sees the change.
+     */
+    private boolean routedElsewhereMeanwhile(Registry routedBy) {
+        Registry now = context.registry();
+        if (now == routedBy || destination.equals(routeOf(now, context.router(), userName, requestedDatabase))) {
+            return false;
+        }
+        fatal(SqlState.ADMIN_SHUTDOWN, accessChanged(userName, destination()));
+        return true;
+    }
+
+    /** The user of that name, if it has a home organization; a user without one may not log in. */
+    public static User knownUserWithHome(Registry registry, String name) {
         User user = registry.user(name).orElse(null);
         if (user == null || user.org() == null || registry.organization(user.org()).isEmpty()) {
             return null;
@@ -425,27 +496,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         String database = startup.database() == null ? startup.user() : startup.database();
-        if (AdminConsole.DATABASE.equals(database) && user.admin()) {
-            destination = "the admin console";
+        Object to = loginDestination(registry, context.router(), user, database);
+        if (to instanceof RoutingDecision.Refused refused) {
+            fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
+            return;
+        }
+        requestedDatabase = database;
+        if (to == AdminConsole.DESTINATION) {
+            destination = to;
+            if (routedElsewhereMeanwhile(registry)) {
+                return;
+            }
             activateAdminConsole();
             readOwnMessages();
             return;
         }
-        RoutingDecision decision = context.router().route(registry, user, database);
-        if (decision instanceof RoutingDecision.Refused refused) {
-            fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
-            return;
-        }
         PoolMode configured = context.poolMode();
-        if (decision instanceof RoutingDecision.ToOrganization to) {
-            Organization org = to.organization();
+        if (to instanceof Organization org) {
             destination = org;
             pool = context.pools().pool(context.target(org.backend()));
             configured = org.poolMode() != null ? org.poolMode() : configured;
         } else {
-            RoutingDecision.ToSharedDatabase to = (RoutingDecision.ToSharedDatabase) decision;
-            destination = to.database();
-            pool = context.pools().pool(context.target(to.database().backend()));
+            SharedDatabase shared = (SharedDatabase) to;
+            destination = shared;
+            pool = context.pools().pool(context.target(shared.backend()));
+        }
+        if (routedElsewhereMeanwhile(registry)) {
+            return;
         }
         mode = user.poolMode() != null ? user.poolMode() : configured;
         state = State.CONNECTING;

@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,10 +63,20 @@ public final class LiveSessions {
 
     /** Ends every session in {@code destination} ("organization 101") with 57P01 and this message. */
     public int endSessions(String destination, String message) {
+        return endSessions(session -> destination.equals(session.destination()), session -> message);
+    }
+
+    /**
+     * Ends with 57P01 every session {@code ending} picks, each with the message {@code message} gives
+     * it, and returns how many. Both run on the calling thread, so they may read only what a session
+     * publishes to other threads: its destination, user name and requested database.
+     */
+    public int endSessions(Predicate<ClientSession> ending, Function<ClientSession, String> message) {
         int ended = 0;
         for (ClientSession session : byProcessId.values()) {
-            if (destination.equals(session.destination())) {
-                session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, message));
+            if (ending.test(session)) {
+                String text = message.apply(session);
+                session.executor().execute(() -> session.fatal(SqlState.ADMIN_SHUTDOWN, text));
                 ended++;
             }
         }

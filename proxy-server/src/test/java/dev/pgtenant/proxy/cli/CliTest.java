@@ -139,6 +139,28 @@ class CliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"file", "postgresql"})
+    void deletingAnOrganizationRemovesItsUsersAndEveryGrantOfIt(String store) {
+        String registry = registry(store);
+        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun.run("", "org", "create", "2", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun.run("pw\n", "user", "add", "dave", "--org", "1", "--registry", registry, "--password-stdin");
+        CliRun.run("pw\n", "user", "add", "frank", "--org", "2", "--registry", registry, "--password-stdin");
+        assertThat(CliRun.run("", "user", "grant", "frank", "--org", "1", "--registry", registry).exitCode()).isZero();
+
+        CliRun deleted = CliRun.run("", "org", "delete", "1", "--yes", "--registry", registry);
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).contains("deleted organization 1", "removed its users: dave", "revoked its grants from: frank");
+        Registry after = load(registry);
+        assertThat(after.user("dave")).isEmpty();
+        assertThat(after.user("frank").orElseThrow().orgs()).isEmpty();
+
+        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        assertThat(load(registry).users()).as("the new organization 1 inherits no user of the old one")
+                .noneMatch(user -> user.mayAccessOrg("1"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "postgresql"})
     void sharedDatabasesAreAddedGrantedListedAndRemoved(String store) {
         String registry = registry(store);
         CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
