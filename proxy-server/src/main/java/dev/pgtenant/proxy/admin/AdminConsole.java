@@ -92,12 +92,12 @@ public final class AdminConsole implements Relay {
         List<List<Object>> rows = new ArrayList<>();
         for (BackendPool pool : session.context().pools().all()) {
             BackendPool.PoolStats stats = pool.stats();
-            rows.add(List.of(pool.target().database(), pool.target().user(),
+            rows.add(java.util.Arrays.asList(pool.target().database(), pool.target().user(),
                     pool.target().server().host() + ":" + pool.target().server().port(),
-                    stats.active(), stats.idle(), stats.opening(), stats.waiting()));
+                    stats.active(), stats.idle(), stats.opening(), stats.waiting(), pool.target().organization()));
         }
-        table("SHOW", List.of("database", "user", "server", "active", "idle", "opening", "waiting"),
-                List.of(TEXT, TEXT, TEXT, INT8, INT8, INT8, INT8), rows);
+        table("SHOW", List.of("database", "user", "server", "active", "idle", "opening", "waiting", "organization"),
+                List.of(TEXT, TEXT, TEXT, INT8, INT8, INT8, INT8, TEXT), rows);
     }
 
     private void stats() {
@@ -131,7 +131,7 @@ public final class AdminConsole implements Relay {
         write(new RowDescription(description));
         for (List<Object> row : rows) {
             List<ByteString> values = new ArrayList<>();
-            row.forEach(value -> values.add(ByteString.copyOf(String.valueOf(value).getBytes(StandardCharsets.UTF_8))));
+            row.forEach(value -> values.add(value == null ? null : ByteString.copyOf(String.valueOf(value).getBytes(StandardCharsets.UTF_8))));
             write(new DataRow(values));
         }
         write(new CommandComplete(tag));

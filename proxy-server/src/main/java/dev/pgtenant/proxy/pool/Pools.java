@@ -45,10 +45,10 @@ public final class Pools implements AutoCloseable {
         return known == null ? 0 : known.total();
     }
 
-    /** Retires the pools whose target is not in {@code routed}: they serve no new client. */
-    public void retainOnly(java.util.Set<BackendTarget> routed) {
+    /** Retires the pools whose target is not {@code routed}: they serve no new client. */
+    public void retainOnly(java.util.function.Predicate<BackendTarget> routed) {
         for (BackendTarget target : List.copyOf(pools.keySet())) {
-            if (!routed.contains(target)) {
+            if (!routed.test(target)) {
                 BackendPool pool = pools.remove(target);
                 if (pool != null) {
                     pool.retire();

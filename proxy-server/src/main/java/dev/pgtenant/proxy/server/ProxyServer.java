@@ -175,7 +175,9 @@ public final class ProxyServer implements AutoCloseable {
                         log.warn("{}", unroutable.getMessage());
                     }
                 });
-        pools.retainOnly(routed);
+        // A shared database's pools are per organization: each lasts while the database and the organization do.
+        pools.retainOnly(target -> routed.contains(target.withoutOrganization())
+                && (target.organization() == null || next.organization(target.organization()).isPresent()));
     }
 
     /**

@@ -519,7 +519,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else {
             SharedDatabase shared = (SharedDatabase) to;
             destination = shared;
-            pool = context.pools().pool(context.target(shared.backend()));
+            pool = context.pools().pool(context.target(shared.backend()).forOrganization(user.org()));
         }
         if (routedElsewhereMeanwhile(registry)) {
             return;
