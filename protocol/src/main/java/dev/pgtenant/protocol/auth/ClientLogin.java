@@ -56,8 +56,18 @@ public final class ClientLogin {
      */
     public Optional<FrontendMessage> respond(Authentication request) {
         if (request instanceof Authentication.Ok) {
+            // Without its SASLFinal a server (or whoever answers in its place) never proved it holds
+            // the verifier; libpq lets that pass, a proxy that logs in for its tenants should not.
+            if (scram != null && !scram.serverProven()) {
+                throw ScramException.rejected("the server said AuthenticationOk without completing the SCRAM exchange,"
+                        + " so it never proved it holds this password's verifier");
+            }
             authenticated = true;
             return Optional.empty();
+        }
+        if (scram != null && (request instanceof Authentication.CleartextPassword || request instanceof Authentication.Md5Password)) {
+            throw ProtocolException.violation("the server asked for a password in the middle of a SCRAM exchange;"
+                    + " pgtenant does not send it a weaker proof");
         }
         if (request instanceof Authentication.CleartextPassword) {
             return Optional.of(new PasswordMessage(requirePassword("cleartext")));

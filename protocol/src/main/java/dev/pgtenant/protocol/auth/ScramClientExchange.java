@@ -29,6 +29,7 @@ public final class ScramClientExchange {
     private final String clientNonce;
     private final String user;
     private State state = State.START;
+    private boolean serverProven;
     private byte[] expectedServerSignature;
 
     ScramClientExchange(ScramCredentials credentials, int maxIterations, String user, Supplier<String> nonces) {
@@ -93,6 +94,12 @@ public final class ScramClientExchange {
         if (!ScramFunctions.constantTimeEquals(signature, expectedServerSignature)) {
             throw ScramException.rejected("the server's SCRAM signature does not match: it does not hold this password's verifier");
         }
+        serverProven = true;
+    }
+
+    /** Whether the server's final message proved that it holds the password's verifier. */
+    public boolean serverProven() {
+        return serverProven;
     }
 
     private String clientFirstBare() {
