@@ -466,11 +466,16 @@ public final class BackendPool {
             expiryTimerSet = next != null;
             stats = new PoolStats(idle.size(), connections.size() - idle.size(), opening, waiters.size());
         }
+        if (!overdue.isEmpty()) {
+            // The server's figures count every organization's connections: for the operator, not the client.
+            log.warn("{} client(s) of {} waited {} s for a backend connection and were refused: {} in use of at most {},"
+                    + " {} of {} on the server", overdue.size(), target.describe(), settings.acquireTimeout().toSeconds(),
+                    stats.active(), settings.maxSize(), server.total(), server.maxConnections());
+        }
         for (PoolWaiter waiter : overdue) {
             waiter.fail(new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "no backend connection to "
                     + target.database() + " became free within " + settings.acquireTimeout().toSeconds() + "s ("
-                    + stats.active() + " in use of at most " + settings.maxSize() + ", " + server.total() + " of "
-                    + server.maxConnections() + " on the server); try again later or raise pool.maxSize"));
+                    + stats.active() + " in use of at most " + settings.maxSize() + "); try again later or raise pool.maxSize"));
         }
         if (next != null) {
             scheduleExpiry(next.loop(), next.enqueuedNanos() + timeout - System.nanoTime());
