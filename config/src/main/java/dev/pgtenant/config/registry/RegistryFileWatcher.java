@@ -49,12 +49,19 @@ final class RegistryFileWatcher implements RegistryWatcher {
         return current.get();
     }
 
-    private void check() {
+    /** Looks at the file once; the timer calls it, and tests that need no timer. */
+    void check() {
         Object seen = fingerprint();
         if (Objects.equals(seen, lastSeen)) {
             return;
         }
         lastSeen = seen;
+        if ("missing".equals(seen)) {
+            // Deploy tools replace a file by deleting it first: read as an empty registry, that moment
+            // would end every session. The next version to appear is read as usual.
+            log.warn("registry file {} is missing; keeping the previous version until it is back", file.path());
+            return;
+        }
         try {
             Registry next = file.load();
             Registry previous = current.getAndSet(next);

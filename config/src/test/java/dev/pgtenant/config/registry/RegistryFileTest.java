@@ -103,6 +103,35 @@ class RegistryFileTest {
         assertThat(new RegistryFile(directory.resolve("absent.yaml")).load().organizations()).isEmpty();
     }
 
+    private static Organization org(String id) {
+        return new Organization(id, new BackendLogin(null, "orgdata_" + id, "orgdata_" + id, null));
+    }
+
+    /**
+     * A deploy tool that replaces the file by deleting it first must not end every session: while
+     * the file is missing the watcher keeps what it had, and reads the file that comes back.
+     */
+    @Test
+    void aWatcherKeepsItsRegistryWhileTheFileIsMissing() throws IOException {
+        RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
+        file.replace(Registry.EMPTY.withOrganization(org("1")));
+        List<Registry> heard = new ArrayList<>();
+        RegistryFileWatcher watcher = new RegistryFileWatcher(file, java.time.Duration.ofHours(1), (previous, next) -> heard.add(next));
+        try {
+            Files.delete(file.path());
+            watcher.check();
+            assertThat(watcher.get().organization("1")).isPresent();
+            assertThat(heard).isEmpty();
+
+            file.replace(Registry.EMPTY.withOrganization(org("1")).withOrganization(org("2")));
+            watcher.check();
+            assertThat(watcher.get().organizations()).hasSize(2);
+            assertThat(heard).hasSize(1);
+        } finally {
+            watcher.close();
+        }
+    }
+
     @Test
     void concurrentUpdatesAreNeverLost() throws Exception {
         RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
