@@ -64,10 +64,15 @@ final class OrgCommand {
             Secret secret = password == null ? null : password.secret();
             String role = backendUser == null ? db : backendUser;
             Organization org = new Organization(id, new BackendLogin(server, db, role, secret));
-            if (registry.load().organization(id).isPresent()) {
+            Registry before = registry.load();
+            if (before.organization(id).isPresent()) {
                 throw new RegistryException("organization " + id + " already exists");
             }
             if (createDatabase) {
+                // Before the backend is touched: provisioning sets the role's password, and a role or a
+                // database another organization has must keep theirs.
+                before.withOrganization(org);
+                refuseRoleOfAnotherOrganization(before, org);
                 if (secret == null) {
                     throw new RegistryException("--create-database needs a backend password for the new role");
                 }
@@ -86,6 +91,17 @@ final class OrgCommand {
             System.out.println("created organization " + id + " (database " + db + " on "
                     + (server == null ? "the embedded backend" : server) + ")");
             return 0;
+        }
+    }
+
+    private static void refuseRoleOfAnotherOrganization(Registry registry, Organization org) {
+        for (Organization other : registry.organizations()) {
+            if (other.backend().user().equals(org.backend().user())
+                    && java.util.Objects.equals(other.backend().server(), org.backend().server())) {
+                throw new RegistryException("role " + org.backend().user() + " is organization " + other.id()
+                        + "'s backend role; --create-database would change its password: give organization "
+                        + org.id() + " a role of its own (--backend-user)");
+            }
         }
     }
 

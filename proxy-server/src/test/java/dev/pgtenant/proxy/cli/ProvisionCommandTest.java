@@ -38,6 +38,50 @@ class ProvisionCommandTest {
         }
     }
 
+    /**
+     * Provisioning sets the role's password, so it must not run for a role or a database another
+     * organization has (whose backend logins would then fail, with the new password known to whoever
+     * ran the command), nor for a role with powers beyond logging in.
+     */
+    @org.junit.jupiter.api.Test
+    void provisioningRefusesAnotherOrganizationsRoleOrDatabaseAndPowerfulRoles() throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        String registry = directory.resolve("registry.yaml").toString();
+        String backend = "postgresql://" + postgres.host() + ":" + postgres.port();
+        String first = "p" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        String database = "orgdata_" + first;
+        assertThat(CliRun.run("role-pw\n", "org", "create", first, "--registry", registry, "--backend", backend,
+                "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser()).exitCode()).isZero();
+
+        CliRun sameDatabase = CliRun.run("stolen\n", "org", "create", first + "b", "--database", database, "--registry", registry,
+                "--backend", backend, "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser());
+        assertThat(sameDatabase.exitCode()).isNotZero();
+        assertThat(sameDatabase.err()).contains("both use database " + database);
+        CliRun sameRole = CliRun.run("stolen\n", "org", "create", first + "c", "--backend-user", database, "--registry", registry,
+                "--backend", backend, "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser());
+        assertThat(sameRole.exitCode()).isNotZero();
+        assertThat(sameRole.err()).contains("role " + database + " is organization " + first + "'s backend role");
+        Properties owner = new Properties();
+        owner.setProperty("user", database);
+        owner.setProperty("password", "role-pw");
+        try (Connection stillTheirs = DriverManager.getConnection(postgres.jdbcUrl(database), owner)) {
+            assertThat(stillTheirs.isValid(5)).isTrue();
+        }
+
+        CliRun superuser = CliRun.run("stolen\n", "org", "create", first + "d", "--backend-user", postgres.superuser(),
+                "--registry", registry, "--backend", backend, "--backend-password-stdin", "--create-database",
+                "--admin-user", postgres.superuser());
+        assertThat(superuser.exitCode()).isNotZero();
+        assertThat(superuser.err()).contains("has SUPERUSER");
+        try (Connection admin = postgres.connect(); Statement statement = admin.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_database WHERE datname = 'orgdata_" + first + "d'")) {
+            rows.next();
+            assertThat(rows.getInt(1)).isZero();
+        }
+        assertThat(CliRun.run("", "org", "delete", first, "--yes", "--drop-database", "--registry", registry,
+                "--admin-user", postgres.superuser()).exitCode()).isZero();
+    }
+
     private void provisionMigrateAndDrop(TestPostgres postgres, String registry) throws Exception {
         String id = "p" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         String database = "orgdata_" + id;
