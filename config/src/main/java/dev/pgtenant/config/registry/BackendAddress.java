@@ -48,4 +48,13 @@ public record BackendAddress(String host, int port) {
     public String toString() {
         return "postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
+
+    /**
+     * pgjdbc's URL for {@code database} on this server. The name is URL-encoded: pgjdbc decodes it, and
+     * reads what follows a '?' as connection parameters that override the caller's, so a raw name such
+     * as {@code orgdata_b?} would open another database, or log in as someone else.
+     */
+    public String jdbcUrl(String database) {
+        return "jdbc:" + this + "/" + java.net.URLEncoder.encode(database, java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

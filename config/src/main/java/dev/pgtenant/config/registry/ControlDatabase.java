@@ -78,8 +78,7 @@ public record ControlDatabase(String host, int port, String database, String use
     }
 
     public String jdbcUrl() {
-        String hostPart = host.contains(":") ? "[" + host + "]" : host;
-        return "jdbc:postgresql://" + hostPart + ":" + port + "/" + database;
+        return new BackendAddress(host, port).jdbcUrl(database);
     }
 
     /** Connection properties for pgjdbc: the URL's parameters, the user and the password. */

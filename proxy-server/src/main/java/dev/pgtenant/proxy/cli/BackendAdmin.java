@@ -31,8 +31,7 @@ final class BackendAdmin {
         }
         properties.setProperty("connectTimeout", "10");
         try {
-            return DriverManager.getConnection("jdbc:postgresql://" + server.host() + ":" + server.port() + "/postgres",
-                    properties);
+            return DriverManager.getConnection(server.jdbcUrl("postgres"), properties);
         } catch (SQLException e) {
             throw new RegistryException("cannot log in to " + server + " as " + user + ": " + e.getMessage(), e);
         }

@@ -35,7 +35,6 @@ final class OrgDatabases {
             properties.setProperty("password", login.password().resolve());
         }
         properties.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection("jdbc:postgresql://" + server.host() + ":" + server.port()
-                + "/" + login.database(), properties);
+        return DriverManager.getConnection(server.jdbcUrl(login.database()), properties);
     }
 }

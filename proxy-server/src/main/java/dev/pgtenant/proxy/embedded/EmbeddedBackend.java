@@ -99,7 +99,7 @@ public final class EmbeddedBackend implements AutoCloseable {
     public Connection superuser(String database) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", "postgres");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + database, properties);
+        return DriverManager.getConnection(address().jdbcUrl(database), properties);
     }
 
     @Override
