@@ -68,7 +68,8 @@ public final class ConfigLoader {
         try {
             tree = file == null ? JsonNodeFactory.instance.objectNode() : readTree(file);
         } catch (JsonProcessingException e) {
-            throw new ConfigException("configuration file " + file + " is not valid: " + e.getOriginalMessage(), e);
+            throw new ConfigException("configuration file " + file + " is not valid: " + JsonProblems.describe(e),
+                    JsonProblems.cause(e));
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage(), e);
         }
@@ -80,7 +81,7 @@ public final class ConfigLoader {
             if (cause instanceof ConfigException configProblem) {
                 throw configProblem;
             }
-            throw new ConfigException("invalid configuration: " + e.getOriginalMessage(), e);
+            throw new ConfigException("invalid configuration: " + JsonProblems.describe(e), JsonProblems.cause(e));
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.pgtenant.config.JsonProblems;
 import dev.pgtenant.config.registry.RegistryDocument.OrganizationEntry;
 import dev.pgtenant.config.registry.RegistryDocument.SharedDatabaseEntry;
 import dev.pgtenant.config.registry.RegistryDocument.UserEntry;
@@ -442,7 +443,8 @@ public final class PostgresRegistryStore implements RegistryStore {
         try {
             return json == null ? null : JSON.readValue(json, Secret.class);
         } catch (JsonProcessingException e) {
-            throw new RegistryException("a backend password in the registry database is not valid: " + e.getOriginalMessage(), e);
+            throw new RegistryException("a backend password in the registry database is not valid: " + JsonProblems.describe(e),
+                    JsonProblems.cause(e));
         }
     }
 

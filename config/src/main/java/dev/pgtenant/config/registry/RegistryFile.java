@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.pgtenant.config.JsonProblems;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -83,8 +84,8 @@ public final class RegistryFile implements RegistryStore {
         } catch (NoSuchFileException e) {
             return Registry.EMPTY;
         } catch (JsonProcessingException e) {
-            throw new RegistryException("registry file " + path + " is not valid: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+            throw new RegistryException("registry file " + path + " is not valid: " + JsonProblems.describe(e),
+                    JsonProblems.cause(e));
         } catch (IOException e) {
             throw new RegistryException("cannot read registry file " + path + ": " + e.getMessage(), e);
         }

@@ -98,6 +98,24 @@ class RegistryFileTest {
                 .hasMessageContaining("registry").satisfies(e -> assertThat(e.getMessage()).isNotBlank());
     }
 
+    /**
+     * A password written as a plain string where {@code {value: ...}} belongs is a type error, whose
+     * message from Jackson quotes the value: the error names the field and its line instead, and keeps
+     * no cause that quotes it (the proxy logs reload errors).
+     */
+    @Test
+    void aPasswordInTheWrongShapeIsNotRepeatedInTheError() throws IOException {
+        Path path = directory.resolve("registry.yaml");
+        Files.writeString(path, "organizations:\n  - id: \"1\"\n    backendPassword: hunter2-secret\n");
+        assertThatThrownBy(() -> new RegistryFile(path).load()).isInstanceOf(RegistryException.class)
+                .hasMessageContaining("backendPassword").hasMessageContaining("line 3")
+                .satisfies(e -> {
+                    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                        assertThat(cause.getMessage()).doesNotContain("hunter2-secret");
+                    }
+                });
+    }
+
     @Test
     void missingFileIsAnEmptyRegistry() {
         assertThat(new RegistryFile(directory.resolve("absent.yaml")).load().organizations()).isEmpty();
