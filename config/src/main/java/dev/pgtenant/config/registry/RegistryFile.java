@@ -136,7 +136,16 @@ public final class RegistryFile implements RegistryStore {
         Path temporary = Files.createTempFile(absolute.getParent(), absolute.getFileName().toString(), ".tmp");
         try {
             String text = mapper.writeValueAsString(RegistryDocument.of(registry));
-            Files.writeString(temporary, mapper.getFactory() instanceof YAMLFactory ? HEADER + text : text);
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap((mapper.getFactory() instanceof YAMLFactory ? HEADER + text : text)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+                // On disk before the rename: after a crash the path holds the old registry or the new one, never an empty file.
+                channel.force(true);
+            }
+            keepPermissions(absolute, temporary);
             try {
                 Files.move(temporary, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -144,6 +153,17 @@ public final class RegistryFile implements RegistryStore {
             }
         } finally {
             Files.deleteIfExists(temporary);
+        }
+    }
+
+    /**
+     * The new file gets the mode of the one it replaces: a temporary file is readable by its owner
+     * only, and a proxy running as another user would lose the registry at the CLI's first write.
+     * A registry created by the CLI stays owner-only until its mode is changed once.
+     */
+    private static void keepPermissions(Path replaced, Path replacement) throws IOException {
+        if (Files.exists(replaced) && replaced.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(replacement, Files.getPosixFilePermissions(replaced));
         }
     }
 }

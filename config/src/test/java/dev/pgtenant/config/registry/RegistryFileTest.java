@@ -116,6 +116,20 @@ class RegistryFileTest {
                 });
     }
 
+    /** A proxy that runs as another user keeps reading the file after the CLI writes it: the mode stays. */
+    @Test
+    void aWriteKeepsTheFilesMode() throws IOException {
+        RegistryFile file = new RegistryFile(directory.resolve("registry.yaml"));
+        file.replace(Registry.EMPTY.withOrganization(org("1")));
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file.path())))
+                .as("a registry the CLI creates is its owner's alone").isEqualTo("rw-------");
+        Files.setPosixFilePermissions(file.path(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        file.update(registry -> registry.withOrganization(org("2")));
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file.path())))
+                .isEqualTo("rw-r-----");
+        assertThat(file.load().organizations()).hasSize(2);
+    }
+
     @Test
     void missingFileIsAnEmptyRegistry() {
         assertThat(new RegistryFile(directory.resolve("absent.yaml")).load().organizations()).isEmpty();
