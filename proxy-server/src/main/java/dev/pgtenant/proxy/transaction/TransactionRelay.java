@@ -141,6 +141,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean unnamedParsedThisHold;
     private byte[] unnamedDefinition;
     private boolean copyIn;
+    /** Set at the first COPY IN started by Execute: the backend is the session's, and closed at its end. */
+    private boolean extendedCopy;
     /*
      * The collections below are allocated on first use, and those used seldom are replaced by an empty
      * immutable list when done: most sessions never need them, and an idle session should cost little.
@@ -524,10 +526,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         current.output().discard();
         boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0;
         boolean pinned = pinnedBy != null;
+        boolean extendedCopyUsed = extendedCopy;
         current.onLoop(() -> {
             current.setUser(null);
             if (dirty || current.status() != TransactionStatus.IDLE) {
                 pool.discard(current, "its client left in the middle of a transaction or query");
+            } else if (extendedCopyUsed) {
+                pool.discard(current, "its client used COPY FROM STDIN in the extended protocol, whose end state the proxy cannot tell");
             } else if (pinned) {
                 pool.resetAndRelease(current);
             } else {
@@ -1636,9 +1641,22 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /**
      * COPY IN started by Execute: the backend ignores the Syncs that reach it before CopyDone or
-     * CopyFail, including any the client already sent; only a later one is answered.
+     * CopyFail, including any the client already sent; only a later one is answered. Which of the
+     * Syncs a client pipelines around its CopyDone the backend answers depends on when each reaches
+     * it, and a CopyFail leaves it skipping to the next Sync: the proxy cannot follow that for certain,
+     * so the session keeps this backend, and the backend is closed when the session ends. A count
+     * that goes wrong then ends only this session (lostTrack); no other client gets the connection.
      */
     private void enterExtendedCopyIn() {
+        if (!extendedCopy) {
+            extendedCopy = true;
+            if (pinnedBy == null) {
+                pinnedBy = "COPY FROM STDIN in the extended protocol";
+                counters.pins.increment();
+                log.info("{} uses {}: pinned to its backend connection, which is closed when it disconnects",
+                        session.describe(), pinnedBy);
+            }
+        }
         copyIn = true;
         List<Expectation> rest = new ArrayList<>(expected);
         expected.clear();
