@@ -25,7 +25,17 @@ final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     RawClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, 0);
+    }
+
+    /** With socket buffers of this many bytes each way (0: the system's), set before connecting so that the window stays small. */
+    RawClient(int port, int socketBuffers) throws IOException {
+        socket = new Socket();
+        if (socketBuffers > 0) {
+            socket.setReceiveBufferSize(socketBuffers);
+            socket.setSendBufferSize(socketBuffers);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();

@@ -17,7 +17,10 @@ final class ScramClient implements AutoCloseable {
     }
 
     static ScramClient login(int port, String user, String password) throws IOException {
-        RawClient raw = new RawClient(port);
+        return login(new RawClient(port), user, password);
+    }
+
+    static ScramClient login(RawClient raw, String user, String password) throws IOException {
         raw.startup(user);
         ClientLogin login = ClientLogin.withPassword(user, password);
         while (!login.authenticated()) {

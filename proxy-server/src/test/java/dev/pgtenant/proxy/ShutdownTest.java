@@ -5,15 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.startup.SslRequest;
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.pgtenant.config.registry.Registry;
-import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.LiveSessions;
 import dev.pgtenant.testkit.Await;
-import java.util.List;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -79,14 +76,8 @@ class ShutdownTest {
      */
     @Test
     void anEndedSessionWhoseClientReadsNothingIsClosedWithoutItsError() throws Exception {
-        Logger sessionsLog = (Logger) LoggerFactory.getLogger(ClientSession.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        sessionsLog.addAppender(logged);
-        // Sessions' ends are logged at INFO, which the tests' configuration leaves out.
-        Level level = sessionsLog.getLevel();
-        sessionsLog.setLevel(Level.INFO);
-        try (ProxyFixture proxy = ProxyFixture.start("a");
+        try (SessionLog sessions = new SessionLog();
+             ProxyFixture proxy = ProxyFixture.start("a");
              ScramClient stalled = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
             assertThat(stalled.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
             long resultBytes = 200_000L * 1_000;
@@ -95,20 +86,9 @@ class ShutdownTest {
             Registry before = proxy.registry();
             proxy.update(registry -> registry.withoutOrganization(proxy.orgId("a")));
             proxy.server().registryChanged(before, proxy.registry());
-            String user = proxy.user("a");
-            Await.until(() -> loggedLines(logged).stream().anyMatch(line -> line.contains(user) && line.contains("closed without it")),
-                    Duration.ofSeconds(15), () -> "the stalled session is closed without its error: " + loggedLines(logged));
+            Await.until(() -> sessions.has(proxy.user("a"), "closed without it"), Duration.ofSeconds(15),
+                    () -> "the stalled session is closed without its error: " + sessions.lines());
             assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
-        } finally {
-            sessionsLog.setLevel(level);
-            sessionsLog.detachAppender(logged);
-        }
-    }
-
-    /** Logback appends under the appender's lock, on the event loop. */
-    private static List<String> loggedLines(ListAppender<ILoggingEvent> logged) {
-        synchronized (logged) {
-            return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 

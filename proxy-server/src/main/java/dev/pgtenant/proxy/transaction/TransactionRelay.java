@@ -73,6 +73,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private static final int PAUSE_WAITING_AT = 64 * 1024;
 
+    /** Unread bytes past which a client that keeps receiving notifications is disconnected. */
+    private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
     /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
     private static final int LISTEN_BATCH_MESSAGES = 4;
     /**
@@ -416,14 +418,32 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     /**
-     * Written to the channel directly, from the listening connection's loop: the client's
-     * {@link ClientSession#output()} holds a run only while one backend read is handled on the
-     * client's loop, and Netty runs this write on that loop before or after such a read, not within it.
+     * Written to the channel directly, on the client's loop: the client's {@link ClientSession#output()}
+     * holds a run only while one backend read is handled there, and this runs before or after such a
+     * read, not within it. Notifications come whenever another session sends them, with nothing to
+     * hold them back, so a client that reads none would keep every one in memory: past
+     * {@link #MAX_UNREAD_BYTES} its session ends. Results have back-pressure, which keeps the unread
+     * bytes near the 1 MB write water mark.
      */
     @Override
     public void notification(ByteBuf message) {
+        if (!session.executor().inEventLoop()) {
+            try {
+                session.executor().execute(() -> notification(message));
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                message.release();
+            }
+            return;
+        }
         if (closed) {
             message.release();
+            return;
+        }
+        io.netty.channel.ChannelOutboundBuffer unread = session.channel().unsafe().outboundBuffer();
+        if (unread != null && unread.totalPendingWriteBytes() > MAX_UNREAD_BYTES) {
+            message.release();
+            session.fatal(SqlState.INSUFFICIENT_RESOURCES, "the client left more than " + MAX_UNREAD_BYTES / (1024 * 1024)
+                    + " MB of notifications and replies unread; read them as they come");
             return;
         }
         session.channel().writeAndFlush(message);
@@ -486,11 +506,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         session.output().flush();
     }
 
+    /**
+     * Replies the proxy gives itself (to DEALLOCATE, Close, a Parse it knows) have no backend to slow
+     * the client down: as PostgreSQL stops reading while its replies wait, no more is read from a
+     * client whose replies back up, until they drain.
+     */
     @Override
     public void clientReadComplete() {
         readingClient = false;
         if (backend != null) {
             backend.output().flush();
+        }
+        if (!session.channel().isWritable()) {
+            session.channel().config().setAutoRead(false);
         }
     }
 
@@ -499,6 +527,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         BackendConnection current = backend;
         if (current != null) {
             current.readWhileWritable(session.channel());
+        }
+        if (session.channel().isWritable() && (current == null ? !holdingMuch() : current.channel().isWritable())) {
+            resumeClientReads();
         }
     }
 
@@ -607,9 +638,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Keeps the client's further input in its socket, not in memory, while a backend is awaited; attach resumes. */
     private void pauseIfHoldingMuch() {
-        if (acquiring && waiting.byteCount() > PAUSE_WAITING_AT) {
+        if (holdingMuch()) {
             session.channel().config().setAutoRead(false);
         }
+    }
+
+    private boolean holdingMuch() {
+        return acquiring && waiting.byteCount() > PAUSE_WAITING_AT;
     }
 
     /**
