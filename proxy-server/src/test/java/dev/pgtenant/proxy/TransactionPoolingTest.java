@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.CloseComplete;
 import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ParseComplete;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.frontend.Close;
 import dev.pgtenant.protocol.message.frontend.Parse;
+import dev.pgtenant.protocol.message.frontend.PortalOrStatement;
 import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.frontend.Sync;
 import java.io.IOException;
@@ -207,6 +211,36 @@ class TransactionPoolingTest {
                 client.raw().send(new Parse("unsynced_" + i, "SELECT 1 /* " + padding + " */", List.of()));
             }
             assertThat(client.raw().fatal().sqlState()).isEqualTo("54000");
+            assertThat(client.raw().closedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * Named statements prepared with their Sync are kept by the proxy with no backend involved, each
+     * up to a message long: their SQL is bounded per session in bytes too, not only in number. Closing
+     * one gives its room back.
+     */
+    @Test
+    void theSqlOfAClientsNamedStatementsIsBoundedInBytes() throws IOException {
+        String padding = "x".repeat(30 * 1024 * 1024);
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            for (int i = 0; i < 2; i++) {
+                client.raw().send(new Parse("large_" + i, "SELECT 1 /* " + padding + " */", List.of())).send(new Sync());
+                assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+                assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            }
+            client.raw().send(new Close(PortalOrStatement.STATEMENT, "large_0")).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(CloseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+            client.raw().send(new Parse("large_2", "SELECT 1 /* " + padding + " */", List.of())).send(new Sync());
+            assertThat(client.raw().receive()).isInstanceOf(ParseComplete.class);
+            assertThat(client.raw().receive()).isInstanceOf(ReadyForQuery.class);
+
+            client.raw().send(new Parse("large_3", "SELECT 1 /* " + padding + " */", List.of())).send(new Sync());
+            ErrorResponse error = client.raw().fatal();
+            assertThat(error.sqlState()).isEqualTo("54000");
+            assertThat(error.message()).contains("MB of SQL");
             assertThat(client.raw().closedByPeer()).isTrue();
         }
     }

@@ -73,6 +73,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private static final int PAUSE_WAITING_AT = 64 * 1024;
 
+    /** The SQL a client's named statements may hold in all, as much as one message of the default maxMessageSize. */
+    private static final long MAX_STATEMENT_BYTES = 64L * 1024 * 1024;
     /** Unread bytes past which a client that keeps receiving notifications is disconnected. */
     private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
     /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
@@ -121,6 +123,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private Map<String, String> reported;
     /** The client's named statements; an immutable empty map until the first, as most sessions prepare none. */
     private Map<String, StatementText> statements = Map.of();
+    /** The bytes of SQL in {@link #statements}. */
+    private long statementBytes;
     /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
@@ -1153,20 +1157,40 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    /**
+     * Keeps a client statement's text, which the proxy prepares on each backend the client lands on;
+     * the texts a session keeps are bounded in bytes as well as in number, since each may be as long
+     * as a message.
+     */
     private void remember(String name, StatementText text) {
+        if (statementBytes + text.definition().length > MAX_STATEMENT_BYTES) {
+            throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "this session's prepared statements hold more than "
+                    + MAX_STATEMENT_BYTES / (1024 * 1024) + " MB of SQL, the most pgtenant keeps for one client; close some first");
+        }
+        restore(name, text);
+    }
+
+    /** Keeps a statement the client had, whose Close did not happen after all: within the bound it was kept in. */
+    private void restore(String name, StatementText text) {
         if (!(statements instanceof HashMap)) {
             statements = new HashMap<>();
         }
-        statements.put(name, text);
+        StatementText replaced = statements.put(name, text);
+        statementBytes += text.definition().length - (replaced == null ? 0 : replaced.definition().length);
     }
 
     private StatementText forget(String name) {
-        return statements.isEmpty() ? null : statements.remove(name);
+        StatementText forgotten = statements.isEmpty() ? null : statements.remove(name);
+        if (forgotten != null) {
+            statementBytes -= forgotten.definition().length;
+        }
+        return forgotten;
     }
 
     private void forgetAllStatements() {
         if (!statements.isEmpty()) {
             statements.clear();
+            statementBytes = 0;
         }
     }
 
@@ -1552,7 +1576,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             case QUERY -> awaitingReady--;
             case ANSWER_CLOSE_COMPLETE -> {
                 if (skipped.text() != null) {
-                    remember(skipped.clientName(), skipped.text());
+                    restore(skipped.clientName(), skipped.text());
                 }
             }
             case ANSWER_DEALLOCATE -> awaitingReady--;
