@@ -40,6 +40,11 @@ public final class SessionStateScanner {
             java.util.stream.Stream.of("set_config", "pg_temp", "into", "temp", "temporary", "with", "hold", "zone"))
             .toArray(String[]::new));
 
+    /** The functions looked for when called by a quoted name. */
+    private static final String[][] QUOTED_FUNCTIONS = byLength(java.util.stream.Stream.concat(SESSION_LOCK_FUNCTIONS.stream(),
+            java.util.stream.Stream.of("set_config")).toArray(String[]::new));
+    private static final String[][] PG_TEMP = byLength("pg_temp");
+
     /** Leading words of a statement kept whatever they are: enough for CREATE OR REPLACE TEMP and SET SESSION x. */
     private static final int LEADING_WORDS = 4;
 
@@ -240,9 +245,10 @@ public final class SessionStateScanner {
                     end = indexOf(sql, (byte) '"', end + 2, to);
                 }
                 int stop = end < 0 ? to : end + 1;
+                boolean looked = end > i && quotedNameChecked(sql, i + 1, end, stop, to);
                 if (collect) {
-                    words.add(lowerCase(sql, i, stop));
-                } else if (firstWord) {
+                    words.add(looked ? lowerCase(sql, i + 1, end) : lowerCase(sql, i, stop));
+                } else if (firstWord || looked) {
                     // A quoted first word keeps the statement's next words: only the full scan has those.
                     return null;
                 }
@@ -273,6 +279,22 @@ public final class SessionStateScanner {
         }
         statements.add(words);
         return statements;
+    }
+
+    /**
+     * Whether the quoted name in {@code sql[start, end)} is one the checks look for: a session-level
+     * function called by its quoted name ({@code "pg_advisory_lock"(1)}), or {@code "pg_temp"}
+     * qualifying a name. A quoted name elsewhere is a column or a table, not the function.
+     */
+    private static boolean quotedNameChecked(byte[] sql, int start, int end, int after, int to) {
+        while (after < to && (sql[after] == ' ' || sql[after] == '\t' || sql[after] == '\n' || sql[after] == '\r')) {
+            after++;
+        }
+        if (after == to) {
+            return false;
+        }
+        return sql[after] == '(' ? isOneOf(QUOTED_FUNCTIONS, sql, start, end)
+                : sql[after] == '.' && isOneOf(PG_TEMP, sql, start, end);
     }
 
     /** An ASCII letter, or a byte of a multi-byte UTF-8 character (negative as a Java byte). */

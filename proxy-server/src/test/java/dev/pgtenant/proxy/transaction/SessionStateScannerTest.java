@@ -29,7 +29,10 @@ class SessionStateScannerTest {
             "SET SESSION AUTHORIZATION bob | SET AUTHORIZATION",
             "LOAD 'auto_explain' | LOAD",
             "SELECT 1; SET work_mem = 1 | SET work_mem",
-            "/* comment; */ SET work_mem TO 1 | SET work_mem"})
+            "/* comment; */ SET work_mem TO 1 | SET work_mem",
+            "SELECT \"pg_advisory_lock\"(1) | a session advisory lock (pg_advisory_lock)",
+            "SELECT \"set_config\" ('search_path', 'x', false) | set_config",
+            "CREATE TABLE \"pg_temp\".t (x int) | a temporary object"})
     void findsSessionState(String sql, String expected) {
         assertThat(SessionStateScanner.sessionState(sql)).contains(expected);
         assertThat(SessionStateScanner.sessionState(toCheck(sql))).as("the relay's quick scan").contains(expected);
