@@ -178,6 +178,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return destination == null ? null : requestedDatabase;
     }
 
+    /** Whether the session is closing or closed: nothing more of the client's is to be run. */
+    public boolean ending() {
+        return state == State.CLOSED || closeReason != null;
+    }
+
     /** Who this is, for logs: user, address and destination. */
     public String describe() {
         return describeClient();

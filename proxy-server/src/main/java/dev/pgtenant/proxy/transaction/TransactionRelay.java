@@ -780,7 +780,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         try {
             // A nested call's view must not move the outer one's; the outermost reuses the session's.
             ClientMessage view = outer ? new ClientMessage() : heldView();
-            for (int at = messages.readerIndex(); at < messages.writerIndex() && backend != null && !closed; at = view.end()) {
+            // A message that ended the session (one past a limit, say) stops the rest: they are not run.
+            for (int at = messages.readerIndex(); at < messages.writerIndex() && backend != null && !session.ending(); at = view.end()) {
                 forwardSafely(HeldMessages.at(messages, at, view));
             }
         } finally {
