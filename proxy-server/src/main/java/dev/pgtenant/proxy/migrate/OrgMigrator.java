@@ -13,7 +13,8 @@ import java.util.Map;
  * Brings one organization database up to date: records applied versions and checksums in
  * {@value #HISTORY} inside that database, applies each missing file in its own transaction, and stops
  * at the first failure, so a rerun continues from there. An applied file whose text changed is an
- * error: its checksum no longer matches.
+ * error: its checksum no longer matches. So is a new file older than the newest applied one: every
+ * database applies the files in version order.
  */
 public final class OrgMigrator {
 
@@ -47,6 +48,15 @@ public final class OrgMigrator {
                             + " was applied with another checksum: its file changed after it ran");
                 }
             }
+            int newestApplied = done.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+            for (Migration migration : pending) {
+                if (migration.version() < newestApplied) {
+                    // Run now, it would run after V<newest> here but before it in every database created later.
+                    return new Result(org, 0, pending.size(), "V" + migration.version() + " is older than V" + newestApplied
+                            + ", which is applied already: migrations run in version order, so give it a version above "
+                            + newestApplied);
+                }
+            }
             if (dryRun) {
                 return new Result(org, 0, pending.size(), null);
             }
@@ -74,8 +84,14 @@ public final class OrgMigrator {
             record.executeUpdate();
             connection.commit();
         } catch (SQLException e) {
-            connection.rollback();
-            throw new SQLException("V" + migration.version() + " failed: " + e.getMessage(), e.getSQLState(), e);
+            SQLException failed = new SQLException("V" + migration.version() + " failed: " + e.getMessage(), e.getSQLState(), e);
+            try {
+                connection.rollback();
+            } catch (SQLException lost) {
+                // The connection broke: the reason the migration failed is still the one to report.
+                failed.addSuppressed(lost);
+            }
+            throw failed;
         } finally {
             connection.setAutoCommit(true);
         }

@@ -78,6 +78,19 @@ class MigrateTest {
                 "--registry", registryFile.toString()});
         assertThat(changed.exitCode()).isEqualTo(MigrateCommand.EXIT_SOME_FAILED);
         assertThat(changed.out()).contains("V2 was applied with another checksum");
+        Files.writeString(migrations.resolve("V2__add_country.sql"), "ALTER TABLE suppliers ADD COLUMN country text");
+
+        // A file older than one applied would run after it here and before it in databases made later.
+        Files.writeString(migrations.resolve("V4__add_city.sql"), "ALTER TABLE suppliers ADD COLUMN city text");
+        assertThat(CliRun.run("", new String[] {"migrate", "--dir", migrations.toString(), "--org", prefix + "3",
+                "--registry", registryFile.toString()}).exitCode()).isZero();
+        Files.writeString(migrations.resolve("V3__add_zip.sql"), "ALTER TABLE suppliers ADD COLUMN zip text");
+        CliRun outOfOrder = CliRun.run("", new String[] {"migrate", "--dir", migrations.toString(), "--org", prefix + "3",
+                "--registry", registryFile.toString()});
+        assertThat(outOfOrder.exitCode()).isEqualTo(MigrateCommand.EXIT_SOME_FAILED);
+        assertThat(outOfOrder.out()).contains("V3 is older than V4, which is applied already");
+        assertThat(single("orgdata_" + prefix + 3, "SELECT count(*) FROM information_schema.columns "
+                + "WHERE table_name = 'suppliers' AND column_name = 'zip'")).isEqualTo("0");
     }
 
     private static String[] concat(String[] args, String extra) {
