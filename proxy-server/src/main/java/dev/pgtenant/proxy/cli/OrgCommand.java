@@ -212,9 +212,10 @@ final class OrgCommand {
             }
             // Log in first: if the backend cannot be reached, the organization stays registered and the
             // command can simply be run again.
+            boolean roleShared;
             try (java.sql.Connection connection = admin.connect(org.backend().server());
                  java.sql.Statement statement = connection.createStatement()) {
-                registry.update(current -> {
+                Registry left = registry.update(current -> {
                     Organization now = current.organization(id)
                             .orElseThrow(() -> new RegistryException("organization " + id + " does not exist"));
                     if (!now.backend().equals(org.backend())) {
@@ -223,13 +224,26 @@ final class OrgCommand {
                     removedWithIt.set(usersAndGrants(current, id));
                     return current.withoutOrganization(id);
                 });
+                // Removed from the registry first, so that no session or pool of the proxy reconnects
+                // meanwhile; what fails from here on is left for the operator, named.
                 String quotedDatabase = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.database());
-                statement.execute("DROP DATABASE IF EXISTS " + quotedDatabase + " WITH (FORCE)");
-                statement.execute("DROP ROLE IF EXISTS "
-                        + dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.backend().user()));
+                String quotedRole = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.backend().user());
+                roleShared = left.organizations().stream().anyMatch(other -> other.backend().user().equals(org.backend().user())
+                        && java.util.Objects.equals(other.backend().server(), org.backend().server()));
+                try {
+                    statement.execute("DROP DATABASE IF EXISTS " + quotedDatabase + " WITH (FORCE)");
+                    if (!roleShared) {
+                        statement.execute("DROP ROLE IF EXISTS " + quotedRole);
+                    }
+                } catch (java.sql.SQLException e) {
+                    throw new RegistryException("organization " + id + " was removed from the registry, but dropping its"
+                            + " database failed (" + e.getMessage() + "): drop it by hand with DROP DATABASE " + quotedDatabase
+                            + (roleShared ? "" : "; DROP ROLE " + quotedRole), e);
+                }
             }
             System.out.println("deleted organization " + id + " and dropped database " + org.database()
-                    + " and role " + org.backend().user() + removedWithIt.get());
+                    + (roleShared ? " (role " + org.backend().user() + " was kept: another organization logs in as it)"
+                            : " and role " + org.backend().user()) + removedWithIt.get());
             return 0;
         }
 

@@ -78,8 +78,23 @@ class ProvisionCommandTest {
             rows.next();
             assertThat(rows.getInt(1)).isZero();
         }
-        assertThat(CliRun.run("", "org", "delete", first, "--yes", "--drop-database", "--registry", registry,
-                "--admin-user", postgres.superuser()).exitCode()).isZero();
+
+        // Registered without provisioning, an organization may log in as another's role: dropping the
+        // first organization's database then keeps the role the second still needs.
+        assertThat(CliRun.run("", "org", "create", first + "e", "--backend-user", database, "--registry", registry,
+                "--backend", backend, "--backend-password-env", "X").exitCode()).isZero();
+        CliRun deleted = CliRun.run("", "org", "delete", first, "--yes", "--drop-database", "--registry", registry,
+                "--admin-user", postgres.superuser());
+        assertThat(deleted.exitCode()).isZero();
+        assertThat(deleted.out()).contains("role " + database + " was kept: another organization logs in as it");
+        try (Connection admin = postgres.connect(); Statement statement = admin.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_roles WHERE rolname = '" + database + "'")) {
+                rows.next();
+                assertThat(rows.getInt(1)).isEqualTo(1);
+            }
+            assertThat(CliRun.run("", "org", "delete", first + "e", "--yes", "--registry", registry).exitCode()).isZero();
+            statement.execute("DROP ROLE " + database);
+        }
     }
 
     private void provisionMigrateAndDrop(TestPostgres postgres, String registry) throws Exception {
