@@ -585,9 +585,13 @@ class TransactionStateTest {
                         + "$$ BEGIN PERFORM pg_catalog.set_config('work_mem', '77kB', false); END $$");
                 execute(transactional, "SELECT leave_work_mem()");
                 assertThat(single(transactional, "SHOW work_mem")).isEqualTo("77kB");
+                // State RESET ALL would leave: a temporary table, made where the proxy's scan cannot see it.
+                execute(transactional, "DO $$BEGIN CREATE TEMP TABLE left_unseen (v int); END$$");
             }
             try (Connection session = startupOnlyLogin(mixed, sessionUser)) {
                 assertThat(single(session, "SHOW work_mem")).isNotEqualTo("77kB");
+                assertThat(single(session, "SELECT count(*) FROM pg_class WHERE relname = 'left_unseen'"
+                        + " AND relnamespace = pg_my_temp_schema()")).isEqualTo("0");
             }
         }
     }

@@ -561,11 +561,44 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             fatal(problem.sqlState(), problem.getMessage());
             return;
         }
+        String reset = context.config().pool().resetQuery();
+        if (mode == PoolMode.SESSION && connection.settingsChanged() && !reset.isBlank()) {
+            resetThenApplyParameters(connection, reset);
+            return;
+        }
+        applyParameters(connection);
+    }
+
+    /**
+     * A transaction-mode client may have left state on the connection that the proxy cannot see (a
+     * role set, a temporary table, an advisory lock, taken inside a function or a DO block); RESET
+     * ALL clears settings only, not a role or the rest. A session-mode client, which keeps the
+     * connection as its own, gets it after the pool's reset query, as after another session.
+     */
+    private void resetThenApplyParameters(BackendConnection connection, String reset) {
+        BackendQuery.run(connection, reset, context.config().pool().connectTimeout())
+                .whenComplete((error, failure) -> ctx.executor().execute(() -> {
+                    if (failure != null || error.isPresent()) {
+                        pool.discard(connection, "the reset query failed before a session-mode login: "
+                                + (failure != null ? failure.getMessage() : error.get().message()));
+                        fatal(SqlState.CONNECTION_FAILURE, "could not prepare a backend connection for this session");
+                        return;
+                    }
+                    connection.resetDone();
+                    if (state != State.CONNECTING || closeReason != null) {
+                        pool.release(connection);
+                        return;
+                    }
+                    applyParameters(connection);
+                }));
+    }
+
+    private void applyParameters(BackendConnection connection) {
         Map<String, String> unreported = parameters.unreportedValues();
         // A transaction-mode client meets whatever state others left unseen at its next transaction
         // anyway, so it is spared the query when what the proxy sees matches: as when the connection's
         // last client had the same settings, a round trip saved on every login. A session-mode client
-        // still gets the RESET ALL that clears state a transaction-mode client may have left unseen.
+        // gets the reset query first (resetThenApplyParameters), or a RESET ALL when there is none.
         if ((mode == PoolMode.TRANSACTION || !connection.settingsChanged())
                 && connection.isAsLoginWith(parameters.values(), unreported)) {
             activate(connection, unreported);
@@ -573,7 +606,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String sql = parameters.toSql();
         if (connection.settingsChanged()) {
-            // A transaction-mode client may have left settings: start from the server's defaults.
+            // A transaction-mode client may have left settings, and no reset query cleared them: start from the server's defaults.
             sql = "RESET ALL;" + (sql == null ? "" : sql);
         }
         if (sql == null) {
