@@ -85,6 +85,11 @@ class PoolLimitsTest {
             } finally {
                 loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             }
+            // A login that routed by the registry before the change asks for the pool after it: the pool
+            // made then is retired at once, not kept for the life of the process.
+            BackendPool late = proxy.server().pools().pool(pool.target());
+            assertThat(late).isNotSameAs(pool);
+            assertThat(proxy.server().pools().all()).doesNotContain(late);
         }
     }
 

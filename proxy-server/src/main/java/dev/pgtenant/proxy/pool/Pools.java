@@ -22,6 +22,8 @@ public final class Pools implements AutoCloseable {
     private final Map<BackendTarget, BackendPool> pools = new ConcurrentHashMap<>();
     private final Map<BackendAddress, BackendServer> servers = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> maintenance;
+    /** What the last registry change routes to; until the first, everything. */
+    private volatile java.util.function.Predicate<BackendTarget> routed = target -> true;
 
     public Pools(PoolSettings settings, BackendConnector connector, EventExecutor janitor) {
         this.settings = settings;
@@ -29,14 +31,25 @@ public final class Pools implements AutoCloseable {
         this.maintenance = janitor.scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
     }
 
+    /**
+     * The pool of {@code target}, made on first use. A login that routed by the registry before a
+     * change may ask for a target the change no longer routes after the change retired its pools: the
+     * pool made then is retired at once, since no later change would retire it. The change stores its
+     * test before it looks at the pools and this adds the pool before it reads the test, so one of the
+     * two sees the other.
+     */
     public BackendPool pool(BackendTarget target) {
-        return pools.computeIfAbsent(target, t -> {
+        BackendPool pool = pools.computeIfAbsent(target, t -> {
             BackendServer server = servers.computeIfAbsent(t.server(),
                     address -> new BackendServer(address, settings.maxServerConnections()));
-            BackendPool pool = new BackendPool(t, server, settings, connector);
-            server.add(pool);
-            return pool;
+            BackendPool made = new BackendPool(t, server, settings, connector);
+            server.add(made);
+            return made;
         });
+        if (!routed.test(target) && pools.remove(target, pool)) {
+            pool.retire();
+        }
+        return pool;
     }
 
     /** Connections open or opening to a server, across all its pools. */
@@ -47,6 +60,7 @@ public final class Pools implements AutoCloseable {
 
     /** Retires the pools whose target is not {@code routed}: they serve no new client. */
     public void retainOnly(java.util.function.Predicate<BackendTarget> routed) {
+        this.routed = routed;
         for (BackendTarget target : List.copyOf(pools.keySet())) {
             if (!routed.test(target)) {
                 BackendPool pool = pools.remove(target);
