@@ -3,6 +3,7 @@ package dev.pgtenant.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.message.backend.Authentication;
@@ -85,11 +86,35 @@ class PoolLimitsTest {
             } finally {
                 loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             }
-            // A login that routed by the registry before the change asks for the pool after it: the pool
-            // made then is retired at once, not kept for the life of the process.
+        }
+    }
+
+    /**
+     * A login that routed by the registry before a change asks for its pool after the change retired
+     * it: the pool made then is retired at once, not kept for the life of the process. A pool the
+     * registry as it is now routes to is kept, also before the change has reached the pools.
+     */
+    @Test
+    void aPoolIsMadeOnlyForWhatTheRegistryRoutesNow() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(1, 10, Duration.ofSeconds(30)), "a")) {
+            try (Connection first = proxy.connect("a")) {
+                assertThat(first.isValid(5)).isTrue();
+            }
+            BackendPool pool = proxy.server().pools().all().stream()
+                    .filter(p -> p.target().database().equals(proxy.database("a"))).findFirst().orElseThrow();
+            Registry before = proxy.registry();
+            proxy.update(registry -> registry.withoutOrganization(proxy.orgId("a")));
+            proxy.server().registryChanged(before, proxy.registry());
             BackendPool late = proxy.server().pools().pool(pool.target());
             assertThat(late).isNotSameAs(pool);
             assertThat(proxy.server().pools().all()).doesNotContain(late);
+
+            // The organization comes back: logins route to it by the new snapshot before the change
+            // that brings it back reaches the pools, and its pool must serve them, not be retired.
+            proxy.update(registry -> before);
+            try (Connection again = proxy.connect("a")) {
+                assertThat(RoutingIntegrationTest.canary(again)).isEqualTo(proxy.orgId("a"));
+            }
         }
     }
 

@@ -22,21 +22,23 @@ public final class Pools implements AutoCloseable {
     private final Map<BackendTarget, BackendPool> pools = new ConcurrentHashMap<>();
     private final Map<BackendAddress, BackendServer> servers = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> maintenance;
-    /** What the last registry change routes to; until the first, everything. */
-    private volatile java.util.function.Predicate<BackendTarget> routed = target -> true;
+    /** Whether the registry as it is now routes to a target; asked only when a pool is made. */
+    private final java.util.function.Predicate<BackendTarget> routedNow;
 
-    public Pools(PoolSettings settings, BackendConnector connector, EventExecutor janitor) {
+    public Pools(PoolSettings settings, BackendConnector connector, EventExecutor janitor,
+                 java.util.function.Predicate<BackendTarget> routedNow) {
         this.settings = settings;
         this.connector = connector;
+        this.routedNow = routedNow;
         this.maintenance = janitor.scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
     }
 
     /**
      * The pool of {@code target}, made on first use. A login that routed by the registry before a
-     * change may ask for a target the change no longer routes after the change retired its pools: the
-     * pool made then is retired at once, since no later change would retire it. The change stores its
-     * test before it looks at the pools and this adds the pool before it reads the test, so one of the
-     * two sees the other.
+     * change may ask for a target the change no longer routes after the change retired its pools: a
+     * pool made for a target the registry as it is now does not route is retired at once, since no
+     * later change would retire it. The registry's new snapshot is stored before the change looks at
+     * the pools, and this adds the pool before it reads the snapshot, so one of the two sees the other.
      */
     public BackendPool pool(BackendTarget target) {
         BackendPool pool = pools.computeIfAbsent(target, t -> {
@@ -46,7 +48,7 @@ public final class Pools implements AutoCloseable {
             server.add(made);
             return made;
         });
-        if (!routed.test(target) && pools.remove(target, pool)) {
+        if (!routedNow.test(target) && pools.remove(target, pool)) {
             pool.retire();
         }
         return pool;
@@ -60,7 +62,6 @@ public final class Pools implements AutoCloseable {
 
     /** Retires the pools whose target is not {@code routed}: they serve no new client. */
     public void retainOnly(java.util.function.Predicate<BackendTarget> routed) {
-        this.routed = routed;
         for (BackendTarget target : List.copyOf(pools.keySet())) {
             if (!routed.test(target)) {
                 BackendPool pool = pools.remove(target);

@@ -7,6 +7,7 @@ import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.codec.StartupPacketDecoder;
 import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnector;
+import dev.pgtenant.proxy.backend.BackendTarget;
 import dev.pgtenant.proxy.pool.Pools;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.ProxyContext;
@@ -78,7 +79,7 @@ public final class ProxyServer implements AutoCloseable {
         });
         BackendConnector connector = new BackendConnector(loops, clientType, blockingWork,
                 config.pool().connectTimeout(), config.maxMessageSize(), config.pool().maxPreparedStatements());
-        pools = new Pools(config.pool(), connector, loops.next());
+        pools = new Pools(config.pool(), connector, loops.next(), target -> routes(registry.get(), target));
         context = new ProxyContext(config, registry, pools,
                 new BackendCanceller(loops, clientType, config.pool().connectTimeout()), embeddedBackend);
         ProxyConfig.ListenAddress listen = config.listenAddress();
@@ -178,6 +179,25 @@ public final class ProxyServer implements AutoCloseable {
         // A shared database's pools are per organization: each lasts while the database and the organization do.
         pools.retainOnly(target -> routed.contains(target.withoutOrganization())
                 && (target.organization() == null || next.organization(target.organization()).isPresent()));
+    }
+
+    /**
+     * Whether {@code registry} routes logins to {@code target}: an organization's own database, or a
+     * shared database for the clients of an organization it holds. Found through the registry's index
+     * by database, since it is asked whenever a pool is made.
+     */
+    private boolean routes(Registry registry, BackendTarget target) {
+        try {
+            if (target.organization() == null) {
+                return registry.organizationByDatabase(target.database())
+                        .filter(org -> context.target(org.backend()).equals(target)).isPresent();
+            }
+            BackendTarget shared = target.withoutOrganization();
+            return registry.organization(target.organization()).isPresent() && registry.sharedDatabases().stream()
+                    .anyMatch(database -> context.target(database.backend()).equals(shared));
+        } catch (IllegalStateException unroutable) {
+            return false;
+        }
     }
 
     /**
