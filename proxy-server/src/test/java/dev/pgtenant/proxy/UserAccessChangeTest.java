@@ -76,6 +76,28 @@ class UserAccessChangeTest {
         }
     }
 
+    /** A shared database's connections are pooled per home organization: a user whose home changes is in the wrong pool. */
+    @Test
+    void aSharedDatabaseSessionEndsWhenItsUsersHomeOrganizationChanges() throws SQLException {
+        String shared = "main_" + proxy.orgId("a");
+        proxy.addSharedDatabase(shared, "postgres", proxy.createBackendRole("postgres"));
+        String user = "sharer_" + proxy.orgId("a");
+        proxy.addUser(user, "a", Set.of(), Set.of(shared));
+        try (Connection session = proxy.connect(user, ProxyFixture.PASSWORD, shared)) {
+            try (Statement statement = session.createStatement()) {
+                statement.execute("SELECT 1");
+            }
+
+            change(r -> r.withUser(withHome(r.user(user).orElseThrow(), proxy.orgId("b"))));
+
+            assertThat(awaitEnded(session, "SELECT 1").getMessage())
+                    .contains("user " + user + "'s access to shared database " + shared + " changed in the registry");
+        }
+        try (Connection again = proxy.connect(user, ProxyFixture.PASSWORD, shared); Statement statement = again.createStatement()) {
+            statement.execute("SELECT 1");
+        }
+    }
+
     @Test
     void aRemovedUsersSessionEnds() throws SQLException {
         String leaver = "leaver_" + proxy.orgId("b");

@@ -210,9 +210,15 @@ public final class ProxyServer implements AutoCloseable {
      */
     private void endSessionsRoutedElsewhere(Registry previous, Registry next, Set<String> closing) {
         Set<String> changedUsers = new HashSet<>();
+        // A shared database's connections are pooled per home organization: a new home is another pool.
+        Set<String> movedHome = new HashSet<>();
         for (User user : previous.users()) {
-            if (!user.equals(next.user(user.name()).orElse(null))) {
+            User now = next.user(user.name()).orElse(null);
+            if (!user.equals(now)) {
                 changedUsers.add(user.name());
+                if (now != null && !java.util.Objects.equals(user.org(), now.org())) {
+                    movedHome.add(user.name());
+                }
             }
         }
         boolean destinationsChanged = !List.copyOf(previous.organizations()).equals(List.copyOf(next.organizations()))
@@ -224,8 +230,8 @@ public final class ProxyServer implements AutoCloseable {
             String user = session.userName();
             return user != null && (destinationsChanged || changedUsers.contains(user))
                     && !closing.contains(session.destination())
-                    && !session.destination().equals(ClientSession.nameOf(
-                            ClientSession.routeOf(next, context.router(), user, session.requestedDatabase())));
+                    && (movedHome.contains(user) && session.onSharedDatabase() || !session.destination().equals(ClientSession.nameOf(
+                            ClientSession.routeOf(next, context.router(), user, session.requestedDatabase()))));
         }, session -> ClientSession.accessChanged(session.userName(), session.destination()));
         if (ended > 0 || !changedUsers.isEmpty()) {
             log.info("{} users changed in the registry: {} sessions ended, as their logins would now be refused or go elsewhere",

@@ -1,6 +1,7 @@
 package dev.pgtenant.proxy.session;
 
 import dev.pgtenant.config.PoolMode;
+import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.SharedDatabase;
@@ -52,6 +53,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,6 +154,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Where the session goes, for messages: "organization 101". */
     public String destination() {
         return nameOf(destination);
+    }
+
+    /** Whether the session is on a shared database, whose pool is its user's home organization's. */
+    public boolean onSharedDatabase() {
+        return destination instanceof SharedDatabase;
     }
 
     /** A destination as messages name it: "organization 101", "shared database main", "the admin console". */
@@ -430,6 +437,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return to instanceof RoutingDecision.Refused ? null : to;
     }
 
+    /**
+     * Whether two destinations are the same route: the same name on the same backend login, as a
+     * registry change compares them; an organization's pool mode, say, is not part of its route.
+     */
+    private static boolean sameRoute(Object routed, Object now) {
+        return now != null && nameOf(routed).equals(nameOf(now)) && Objects.equals(backendOf(routed), backendOf(now));
+    }
+
+    private static BackendLogin backendOf(Object destination) {
+        if (destination instanceof Organization org) {
+            return org.backend();
+        }
+        return destination instanceof SharedDatabase shared ? shared.backend() : null;
+    }
+
     /** Why a session ends when a registry change would route its login elsewhere, or refuse it. */
     public static String accessChanged(String userName, String destination) {
         return "user " + userName + "'s access to " + destination + " changed in the registry; reconnect";
@@ -443,7 +465,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     private boolean routedElsewhereMeanwhile(Registry routedBy) {
         Registry now = context.registry();
-        if (now == routedBy || destination.equals(routeOf(now, context.router(), userName, requestedDatabase))) {
+        if (now == routedBy || sameRoute(destination, routeOf(now, context.router(), userName, requestedDatabase))
+                && (pool == null || pool.target().organization() == null
+                        || pool.target().organization().equals(now.user(userName).map(User::org).orElse(null)))) {
             return false;
         }
         fatal(SqlState.ADMIN_SHUTDOWN, accessChanged(userName, destination()));
