@@ -75,7 +75,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** The SQL a client's named statements may hold in all, as much as one message of the default maxMessageSize. */
     private static final long MAX_STATEMENT_BYTES = 64L * 1024 * 1024;
-    /** Unread bytes past which a client that keeps receiving notifications is disconnected. */
+    /** Notification bytes waiting to be written past which a client that keeps receiving them is disconnected. */
     private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
     /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
     private static final int LISTEN_BATCH_MESSAGES = 4;
@@ -147,6 +147,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean unnamedParsedThisHold;
     private byte[] unnamedDefinition;
     private boolean copyIn;
+    /** Notifications written to the client and not yet taken by its socket; on the client's loop only. */
+    private long unreadNotificationBytes;
     /** Set at the first COPY IN started by Execute: the backend is the session's, and closed at its end. */
     private boolean extendedCopy;
     /*
@@ -426,8 +428,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * holds a run only while one backend read is handled there, and this runs before or after such a
      * read, not within it. Notifications come whenever another session sends them, with nothing to
      * hold them back, so a client that reads none would keep every one in memory: past
-     * {@link #MAX_UNREAD_BYTES} its session ends. Results have back-pressure, which keeps the unread
-     * bytes near the 1 MB write water mark.
+     * {@link #MAX_UNREAD_BYTES} of them still waiting to be written, its session ends. Only
+     * notifications count: a result row may be as long as a message, and results have back-pressure.
      */
     @Override
     public void notification(ByteBuf message) {
@@ -443,14 +445,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             message.release();
             return;
         }
-        io.netty.channel.ChannelOutboundBuffer unread = session.channel().unsafe().outboundBuffer();
-        if (unread != null && unread.totalPendingWriteBytes() > MAX_UNREAD_BYTES) {
+        if (unreadNotificationBytes > MAX_UNREAD_BYTES) {
             message.release();
             session.fatal(SqlState.INSUFFICIENT_RESOURCES, "the client left more than " + MAX_UNREAD_BYTES / (1024 * 1024)
-                    + " MB of notifications and replies unread; read them as they come");
+                    + " MB of notifications unread; read them as they come");
             return;
         }
-        session.channel().writeAndFlush(message);
+        int size = message.readableBytes();
+        unreadNotificationBytes += size;
+        session.channel().writeAndFlush(message).addListener(written -> unreadNotificationBytes -= size);
     }
 
     private boolean isNamedParse(ClientMessage message) {
