@@ -2,7 +2,9 @@ package dev.pgtenant.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.PropertyBindingException;
 import java.util.stream.Collectors;
 
 /**
@@ -18,7 +20,8 @@ public final class JsonProblems {
 
     public static String describe(JsonProcessingException e) {
         String line = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
-        if (e instanceof MismatchedInputException mismatch) {
+        if (quotesValue(e)) {
+            MismatchedInputException mismatch = (MismatchedInputException) e;
             String type = mismatch.getTargetType() == null ? "another type" : mismatch.getTargetType().getSimpleName();
             return "the value of " + path(mismatch) + " is not of the right type (" + type + ")" + line;
         }
@@ -27,7 +30,17 @@ public final class JsonProblems {
 
     /** The exception to keep as the cause: none when its message may quote a value. */
     public static Throwable cause(JsonProcessingException e) {
-        return e instanceof MismatchedInputException ? null : e;
+        return quotesValue(e) ? null : e;
+    }
+
+    /**
+     * A value of the wrong type or format. Other mismatches (an unknown or a missing key, an empty
+     * document) name only keys, and their own message says more.
+     */
+    private static boolean quotesValue(JsonProcessingException e) {
+        return e instanceof InvalidFormatException
+                || e instanceof MismatchedInputException && !(e instanceof PropertyBindingException)
+                && e.getOriginalMessage() != null && e.getOriginalMessage().contains(" value (");
     }
 
     private static String path(JsonMappingException e) {

@@ -131,6 +131,14 @@ class RegistryFileTest {
     }
 
     @Test
+    void anUnknownKeyIsNamedAsUnknown() throws IOException {
+        Path path = directory.resolve("registry.yaml");
+        Files.writeString(path, "organizations:\n  - id: \"1\"\n    databse: x\n");
+        assertThatThrownBy(() -> new RegistryFile(path).load()).isInstanceOf(RegistryException.class)
+                .hasMessageContaining("Unrecognized field \"databse\"");
+    }
+
+    @Test
     void missingFileIsAnEmptyRegistry() {
         assertThat(new RegistryFile(directory.resolve("absent.yaml")).load().organizations()).isEmpty();
     }
