@@ -157,13 +157,22 @@ public final class RegistryFile implements RegistryStore {
     }
 
     /**
-     * The new file gets the mode of the one it replaces: a temporary file is readable by its owner
-     * only, and a proxy running as another user would lose the registry at the CLI's first write.
-     * A registry created by the CLI stays owner-only until its mode is changed once.
+     * The new file gets the mode, and where the CLI's user may set them the group and owner, of the
+     * one it replaces: a temporary file is its creator's alone, and a proxy running as another user
+     * would lose the registry at the CLI's first write. A registry created by the CLI stays owner-only
+     * until its mode is changed once.
      */
     private static void keepPermissions(Path replaced, Path replacement) throws IOException {
-        if (Files.exists(replaced) && replaced.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(replacement, Files.getPosixFilePermissions(replaced));
+        if (!Files.exists(replaced) || !replaced.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
         }
+        java.nio.file.attribute.PosixFileAttributes old = Files.readAttributes(replaced, java.nio.file.attribute.PosixFileAttributes.class);
+        try {
+            Files.setAttribute(replacement, "posix:group", old.group());
+            Files.setOwner(replacement, old.owner());
+        } catch (IOException | SecurityException notAllowed) {
+            // Only root may give a file away, and only a member may give it its group: the mode still holds.
+        }
+        Files.setPosixFilePermissions(replacement, old.permissions());
     }
 }
