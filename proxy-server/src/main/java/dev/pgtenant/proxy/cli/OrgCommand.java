@@ -95,14 +95,34 @@ final class OrgCommand {
     }
 
     private static void refuseRoleOfAnotherOrganization(Registry registry, Organization org) {
+        String user = usedElsewhere(registry, org.backend(), null);
+        if (user != null) {
+            throw new RegistryException("role " + org.backend().user() + " is " + user
+                    + "'s backend role; --create-database would change its password: give organization "
+                    + org.id() + " a role of its own (--backend-user)");
+        }
+    }
+
+    /**
+     * Who else in {@code registry} logs in to that server as that role: "organization 7" or "shared
+     * database main"; null for no one. {@code except}: an organization id not to count.
+     */
+    static String usedElsewhere(Registry registry, dev.pgtenant.config.registry.BackendLogin login, String except) {
         for (Organization other : registry.organizations()) {
-            if (other.backend().user().equals(org.backend().user())
-                    && java.util.Objects.equals(other.backend().server(), org.backend().server())) {
-                throw new RegistryException("role " + org.backend().user() + " is organization " + other.id()
-                        + "'s backend role; --create-database would change its password: give organization "
-                        + org.id() + " a role of its own (--backend-user)");
+            if (!other.id().equals(except) && sameRole(other.backend(), login)) {
+                return "organization " + other.id();
             }
         }
+        for (dev.pgtenant.config.registry.SharedDatabase shared : registry.sharedDatabases()) {
+            if (sameRole(shared.backend(), login)) {
+                return "shared database " + shared.name();
+            }
+        }
+        return null;
+    }
+
+    private static boolean sameRole(dev.pgtenant.config.registry.BackendLogin one, dev.pgtenant.config.registry.BackendLogin other) {
+        return one.user().equals(other.user()) && java.util.Objects.equals(one.server(), other.server());
     }
 
     /** Where the backend password comes from; stdin keeps it out of shell history. */
@@ -228,8 +248,7 @@ final class OrgCommand {
                 // meanwhile; what fails from here on is left for the operator, named.
                 String quotedDatabase = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.database());
                 String quotedRole = dev.pgtenant.proxy.provision.OrgProvisioner.quoteIdentifier(org.backend().user());
-                roleShared = left.organizations().stream().anyMatch(other -> other.backend().user().equals(org.backend().user())
-                        && java.util.Objects.equals(other.backend().server(), org.backend().server()));
+                roleShared = usedElsewhere(left, org.backend(), id) != null;
                 try {
                     statement.execute("DROP DATABASE IF EXISTS " + quotedDatabase + " WITH (FORCE)");
                     if (!roleShared) {
@@ -242,7 +261,7 @@ final class OrgCommand {
                 }
             }
             System.out.println("deleted organization " + id + " and dropped database " + org.database()
-                    + (roleShared ? " (role " + org.backend().user() + " was kept: another organization logs in as it)"
+                    + (roleShared ? " (role " + org.backend().user() + " was kept: another organization or a shared database logs in as it)"
                             : " and role " + org.backend().user()) + removedWithIt.get());
             return 0;
         }

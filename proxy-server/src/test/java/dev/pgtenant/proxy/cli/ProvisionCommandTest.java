@@ -86,7 +86,7 @@ class ProvisionCommandTest {
         CliRun deleted = CliRun.run("", "org", "delete", first, "--yes", "--drop-database", "--registry", registry,
                 "--admin-user", postgres.superuser());
         assertThat(deleted.exitCode()).isZero();
-        assertThat(deleted.out()).contains("role " + database + " was kept: another organization logs in as it");
+        assertThat(deleted.out()).contains("role " + database + " was kept: another organization or a shared database logs in as it");
         try (Connection admin = postgres.connect(); Statement statement = admin.createStatement()) {
             try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_roles WHERE rolname = '" + database + "'")) {
                 rows.next();
