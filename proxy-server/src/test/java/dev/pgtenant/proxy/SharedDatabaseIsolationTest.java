@@ -2,6 +2,8 @@ package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.config.registry.BackendLogin;
+import dev.pgtenant.config.registry.SharedDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,13 +22,15 @@ class SharedDatabaseIsolationTest {
 
     private static ProxyFixture proxy;
     private static String shared;
+    private static String role;
 
     @BeforeAll
     static void start() throws SQLException {
         // One connection per pool: a pool shared by both organizations would hand the second client the first one's.
         proxy = ProxyFixture.start(ProxyFixture.transactionPool(1), "a", "b");
         shared = "main_" + proxy.orgId("a");
-        proxy.addSharedDatabase(shared, "postgres", proxy.createBackendRole("postgres"));
+        role = proxy.createBackendRole("postgres");
+        proxy.addSharedDatabase(shared, "postgres", role);
     }
 
     @AfterAll
@@ -61,6 +65,24 @@ class SharedDatabaseIsolationTest {
             try (Connection sameOrganization = proxy.connect(otherUserOfA, ProxyFixture.PASSWORD, shared)) {
                 assertThat(single(sameOrganization, "SELECT pg_backend_pid()")).isEqualTo(backendOfA);
             }
+        }
+    }
+
+    /**
+     * A shared database that cannot be routed (no backend given, and no embedded one running here),
+     * listed before another, does not keep the other's clients out.
+     */
+    @Test
+    void aSharedDatabaseThatCannotBeRoutedDoesNotKeepOthersOut() throws SQLException {
+        // Listed first, by name; the other is new, so its pool is made, and checked, at this login.
+        proxy.update(registry -> registry.withSharedDatabase(new SharedDatabase("aaa_" + proxy.orgId("a"),
+                new BackendLogin(null, "postgres", "nobody", null))));
+        String other = "zzz_" + proxy.orgId("a");
+        proxy.addSharedDatabase(other, "template1", role);
+        String user = "shared_z_" + proxy.orgId("a");
+        proxy.addUser(user, "a", Set.of(), Set.of(other));
+        try (Connection connection = proxy.connect(user, ProxyFixture.PASSWORD, other)) {
+            assertThat(single(connection, "SELECT current_database()")).isEqualTo("template1");
         }
     }
 

@@ -41,14 +41,19 @@ public final class Pools implements AutoCloseable {
      * the pools, and this adds the pool before it reads the snapshot, so one of the two sees the other.
      */
     public BackendPool pool(BackendTarget target) {
+        BackendPool existing = pools.get(target);
+        if (existing != null) {
+            return existing;
+        }
+        BackendPool[] made = new BackendPool[1];
         BackendPool pool = pools.computeIfAbsent(target, t -> {
             BackendServer server = servers.computeIfAbsent(t.server(),
                     address -> new BackendServer(address, settings.maxServerConnections()));
-            BackendPool made = new BackendPool(t, server, settings, connector);
-            server.add(made);
-            return made;
+            made[0] = new BackendPool(t, server, settings, connector);
+            server.add(made[0]);
+            return made[0];
         });
-        if (!routedNow.test(target) && pools.remove(target, pool)) {
+        if (pool == made[0] && !routedNow.test(target) && pools.remove(target, pool)) {
             pool.retire();
         }
         return pool;

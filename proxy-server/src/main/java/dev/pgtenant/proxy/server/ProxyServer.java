@@ -183,20 +183,25 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * Whether {@code registry} routes logins to {@code target}: an organization's own database, or a
-     * shared database for the clients of an organization it holds. Found through the registry's index
-     * by database, since it is asked whenever a pool is made.
+     * shared database for the clients of an organization it holds. Asked whenever a pool is made,
+     * so an organization is found through the registry's index by database.
      */
     private boolean routes(Registry registry, BackendTarget target) {
+        if (target.organization() == null) {
+            return registry.organizationByDatabase(target.database())
+                    .filter(org -> target.equals(targetOrNull(org.backend()))).isPresent();
+        }
+        BackendTarget shared = target.withoutOrganization();
+        return registry.organization(target.organization()).isPresent() && registry.sharedDatabases().stream()
+                .anyMatch(database -> shared.equals(targetOrNull(database.backend())));
+    }
+
+    /** The pool key of a login, or null for one that cannot be routed (no server, and no embedded backend). */
+    private BackendTarget targetOrNull(dev.pgtenant.config.registry.BackendLogin login) {
         try {
-            if (target.organization() == null) {
-                return registry.organizationByDatabase(target.database())
-                        .filter(org -> context.target(org.backend()).equals(target)).isPresent();
-            }
-            BackendTarget shared = target.withoutOrganization();
-            return registry.organization(target.organization()).isPresent() && registry.sharedDatabases().stream()
-                    .anyMatch(database -> context.target(database.backend()).equals(shared));
+            return context.target(login);
         } catch (IllegalStateException unroutable) {
-            return false;
+            return null;
         }
     }
 
