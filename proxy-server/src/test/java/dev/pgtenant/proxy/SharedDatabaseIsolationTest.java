@@ -86,6 +86,27 @@ class SharedDatabaseIsolationTest {
         }
     }
 
+    /** As an organization's: a shared database pointed at another backend ends its sessions, whose pool is retired. */
+    @Test
+    void aSharedDatabaseThatMovesEndsItsSessions() throws SQLException {
+        String moving = "mov_" + proxy.orgId("a");
+        proxy.addSharedDatabase(moving, "template1", role);
+        String user = "shared_m_" + proxy.orgId("a");
+        proxy.addUser(user, "a", Set.of(), Set.of(moving));
+        try (Connection connection = proxy.connect(user, ProxyFixture.PASSWORD, moving)) {
+            assertThat(single(connection, "SELECT current_database()")).isEqualTo("template1");
+            dev.pgtenant.config.registry.Registry before = proxy.registry();
+            proxy.addSharedDatabase(moving, "postgres", role);
+            proxy.server().registryChanged(before, proxy.registry());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                for (int attempt = 0; attempt < 1000; attempt++) {
+                    single(connection, "SELECT 1");
+                }
+            }).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                    .contains("shared database " + moving + " moved to another backend"));
+        }
+    }
+
     private static String single(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
             assertThat(rows.next()).isTrue();

@@ -160,9 +160,14 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         for (var shared : previous.sharedDatabases()) {
-            if (next.sharedDatabase(shared.name()).isEmpty()) {
+            var now = next.sharedDatabase(shared.name());
+            if (now.isEmpty()) {
                 context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
                         + " was removed from the registry; its sessions are closed");
+                closing.add("shared database " + shared.name());
+            } else if (!now.get().backend().equals(shared.backend())) {
+                context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
+                        + " moved to another backend; reconnect to continue there");
                 closing.add("shared database " + shared.name());
             }
         }
