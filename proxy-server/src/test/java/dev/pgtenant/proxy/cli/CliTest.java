@@ -170,6 +170,11 @@ class CliTest {
         assertThat(CliRun.run("", "shared", "add", "main", "--backend-user", "x", "--registry", registry).err())
                 .contains("shared database main already exists");
         assertThat(CliRun.run("", "user", "grant", "erin", "--database", "main", "--registry", registry).exitCode()).isZero();
+        // Provisioning would set the shared database's role's password: refused before any backend is reached.
+        CliRun takesRole = CliRun.run("pw\n", "org", "create", "2", "--backend-user", "app_reader", "--backend", "postgresql://10.0.0.9",
+                "--backend-password-stdin", "--create-database", "--registry", registry);
+        assertThat(takesRole.exitCode()).isNotZero();
+        assertThat(takesRole.err()).contains("role app_reader is shared database main's backend role");
         assertThat(CliRun.run("", "shared", "list", "--registry", registry).out())
                 .contains("main", "app", "postgresql://10.0.0.9:5432", "app_reader");
         assertThat(load(registry).sharedDatabase("main").orElseThrow().backend().password().env()).isEqualTo("APP_PW");
