@@ -78,9 +78,7 @@ class SharedDatabaseIsolationTest {
         proxy.update(registry -> registry.withSharedDatabase(new SharedDatabase("aaa_" + proxy.orgId("a"),
                 new BackendLogin(null, "postgres", "nobody", null))));
         String other = "zzz_" + proxy.orgId("a");
-        proxy.addSharedDatabase(other, "template1", role);
-        String user = "shared_z_" + proxy.orgId("a");
-        proxy.addUser(user, "a", Set.of(), Set.of(other));
+        String user = newSharedDatabaseAndItsUser(other, "shared_z_");
         try (Connection connection = proxy.connect(user, ProxyFixture.PASSWORD, other)) {
             assertThat(single(connection, "SELECT current_database()")).isEqualTo("template1");
         }
@@ -90,9 +88,7 @@ class SharedDatabaseIsolationTest {
     @Test
     void aSharedDatabaseThatMovesEndsItsSessions() throws SQLException {
         String moving = "mov_" + proxy.orgId("a");
-        proxy.addSharedDatabase(moving, "template1", role);
-        String user = "shared_m_" + proxy.orgId("a");
-        proxy.addUser(user, "a", Set.of(), Set.of(moving));
+        String user = newSharedDatabaseAndItsUser(moving, "shared_m_");
         try (Connection connection = proxy.connect(user, ProxyFixture.PASSWORD, moving)) {
             assertThat(single(connection, "SELECT current_database()")).isEqualTo("template1");
             dev.pgtenant.config.registry.Registry before = proxy.registry();
@@ -105,6 +101,14 @@ class SharedDatabaseIsolationTest {
             }).isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
                     .contains("shared database " + moving + " moved to another backend"));
         }
+    }
+
+    /** A shared database {@code name} on template1, and a user of organization a granted it; returns the user. */
+    private static String newSharedDatabaseAndItsUser(String name, String userPrefix) {
+        proxy.addSharedDatabase(name, "template1", role);
+        String user = userPrefix + proxy.orgId("a");
+        proxy.addUser(user, "a", Set.of(), Set.of(name));
+        return user;
     }
 
     private static String single(Connection connection, String sql) throws SQLException {

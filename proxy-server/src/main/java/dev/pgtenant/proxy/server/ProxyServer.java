@@ -136,6 +136,10 @@ public final class ProxyServer implements AutoCloseable {
         return context.statementCounters();
     }
 
+    /** Why the sessions of a destination a registry change removed or moved end. */
+    private static final String REMOVED = " was removed from the registry; its sessions are closed";
+    private static final String MOVED = " moved to another backend; reconnect to continue there";
+
     /**
      * Applies a new registry snapshot to what is running: sessions of organizations and shared
      * databases that were removed end with 57P01, as do sessions whose login would now be refused or
@@ -147,28 +151,20 @@ public final class ProxyServer implements AutoCloseable {
         Set<String> closing = new HashSet<>();
         for (var org : previous.organizations()) {
             var now = next.organization(org.id());
+            String name = ClientSession.nameOf(org);
             if (now.isEmpty()) {
-                int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
-                        + " was removed from the registry; its sessions are closed");
-                closing.add("organization " + org.id());
-                log.info("organization {} was removed: {} sessions ended", org.id(), ended);
+                log.info("{} was removed: {} sessions ended", name, endAll(name, REMOVED, closing));
             } else if (!now.get().backend().equals(org.backend())) {
-                int ended = context.sessions().endSessions("organization " + org.id(), "organization " + org.id()
-                        + " moved to another backend; reconnect to continue there");
-                closing.add("organization " + org.id());
-                log.info("organization {} moved: {} sessions ended", org.id(), ended);
+                log.info("{} moved: {} sessions ended", name, endAll(name, MOVED, closing));
             }
         }
         for (var shared : previous.sharedDatabases()) {
             var now = next.sharedDatabase(shared.name());
+            String name = ClientSession.nameOf(shared);
             if (now.isEmpty()) {
-                context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
-                        + " was removed from the registry; its sessions are closed");
-                closing.add("shared database " + shared.name());
+                endAll(name, REMOVED, closing);
             } else if (!now.get().backend().equals(shared.backend())) {
-                context.sessions().endSessions("shared database " + shared.name(), "shared database " + shared.name()
-                        + " moved to another backend; reconnect to continue there");
-                closing.add("shared database " + shared.name());
+                endAll(name, MOVED, closing);
             }
         }
         endSessionsRoutedElsewhere(previous, next, closing);
@@ -184,6 +180,12 @@ public final class ProxyServer implements AutoCloseable {
         // A shared database's pools are per organization: each lasts while the database and the organization do.
         pools.retainOnly(target -> routed.contains(target.withoutOrganization())
                 && (target.organization() == null || next.organization(target.organization()).isPresent()));
+    }
+
+    /** Ends every session of {@code destination}, saying why, and notes it in {@code closing}; returns how many. */
+    private int endAll(String destination, String why, Set<String> closing) {
+        closing.add(destination);
+        return context.sessions().endSessions(destination, destination + why);
     }
 
     /**

@@ -201,7 +201,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     public void fatal(String sqlState, String message) {
-        if (state == State.CLOSED || closeReason != null) {
+        if (ending()) {
             return;
         }
         closeReason = message + " (SQLSTATE " + sqlState + ")";
@@ -253,7 +253,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.CLOSED || closeReason != null) {
+        if (ending()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -277,7 +277,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public boolean message(byte type, ByteBuf buffer, int index, int length, int count) {
-        if (state == State.CLOSED || closeReason != null) {
+        if (ending()) {
             return false;
         }
         if (state == State.ACTIVE) {
