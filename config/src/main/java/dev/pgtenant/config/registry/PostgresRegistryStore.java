@@ -221,8 +221,10 @@ public final class PostgresRegistryStore implements RegistryStore {
     private static Registry loadable(long revision, RegistryRead read) throws SQLException {
         try {
             return read.read();
-        } catch (RegistryException e) {
-            throw new UnloadableRevision(revision, e);
+        } catch (RuntimeException e) {
+            // Rows no check foresaw: still a revision to skip, not a reason to reconnect and read it again.
+            throw new UnloadableRevision(revision, e instanceof RegistryException known ? known
+                    : new RegistryException("its rows do not make a registry (" + e + ")", e));
         }
     }
 
@@ -273,8 +275,9 @@ public final class PostgresRegistryStore implements RegistryStore {
                 + " pool_mode FROM pgtenant.users WHERE revision > ?")) {
             try (ResultSet rows = rowsSince(statement, since)) {
                 while (rows.next()) {
-                    users.add(new UserEntry(rows.getString(1), rows.getString(2), rows.getString(3), strings(rows.getArray(4)),
-                            strings(rows.getArray(5)), rows.getBoolean(6) ? Boolean.TRUE : null, rows.getString(7)));
+                    String name = rows.getString(1);
+                    users.add(new UserEntry(name, rows.getString(2), rows.getString(3), strings(rows.getArray(4), name, "orgs"),
+                            strings(rows.getArray(5), name, "databases"), rows.getBoolean(6) ? Boolean.TRUE : null, rows.getString(7)));
                 }
             }
         }
@@ -435,8 +438,14 @@ public final class PostgresRegistryStore implements RegistryStore {
         return map;
     }
 
-    private static List<String> strings(Array array) throws SQLException {
-        return array == null ? List.of() : Arrays.asList((String[]) array.getArray());
+    private static List<String> strings(Array array, String user, String column) throws SQLException {
+        if (array == null) {
+            return List.of();
+        }
+        if (!(array.getArray() instanceof String[] values)) {
+            throw new RegistryException("user " + user + "'s " + column + " are not a one-dimensional text array");
+        }
+        return Arrays.asList(values);
     }
 
     private static Secret secret(String json) {

@@ -74,11 +74,12 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
                     statement.execute("LISTEN " + PostgresRegistrySchema.CHANNEL);
                 }
                 PGConnection notifications = connection.unwrap(PGConnection.class);
-                delay = Duration.ofMillis(100);
                 // After a lost connection the control database may have failed over or been restored,
                 // where revisions can repeat with other contents: start over from a full read.
                 reload(connection, reconnecting);
                 reconnecting = true;
+                // Only once a read succeeded: a database that fails each read must not be read ten times a second.
+                delay = Duration.ofMillis(100);
                 while (!isClosed()) {
                     notifications.getNotifications((int) HEARTBEAT.toMillis());
                     reload(connection, false);
@@ -107,7 +108,7 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
         PostgresRegistryStore.Snapshot held = current.get();
         PostgresRegistryStore.Snapshot next;
         try {
-            next = full ? store.snapshot(connection) : store.changesSince(connection, held);
+            next = full ? store.snapshot(connection) : changesOrAll(connection, held);
         } catch (PostgresRegistryStore.UnloadableRevision e) {
             if (e.revision() != failedRevision) {
                 failedRevision = e.revision();
@@ -127,6 +128,19 @@ final class PostgresRegistryWatcher implements RegistryWatcher {
             onChange.accept(held.registry(), next.registry());
         } catch (RuntimeException e) {
             log.error("applying registry revision {} to running sessions failed: {}", next.revision(), e.toString(), e);
+        }
+    }
+
+    /**
+     * The changes since {@code held}; when they cannot be applied, a full read decides, as it alone does
+     * not depend on what is held (a failed merge would otherwise fail again at every later revision).
+     */
+    private PostgresRegistryStore.Snapshot changesOrAll(Connection connection, PostgresRegistryStore.Snapshot held)
+            throws SQLException {
+        try {
+            return store.changesSince(connection, held);
+        } catch (PostgresRegistryStore.UnloadableRevision e) {
+            return store.snapshot(connection);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.pgtenant.config.ConfigException;
 import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.protocol.auth.ScramVerifier;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,8 +53,8 @@ record RegistryDocument(List<RegistryDocument.OrganizationEntry> organizations, 
             } catch (IllegalArgumentException e) {
                 throw new RegistryException("user " + entry.name() + ": " + e.getMessage(), e);
             }
-            User user = new User(entry.name(), verifier, entry.org(), Set.copyOf(orEmpty(entry.orgs())),
-                    Set.copyOf(orEmpty(entry.databases())), Boolean.TRUE.equals(entry.admin()),
+            User user = new User(entry.name(), verifier, entry.org(), names(entry.orgs(), "user " + entry.name() + "'s orgs"),
+                    names(entry.databases(), "user " + entry.name() + "'s databases"), Boolean.TRUE.equals(entry.admin()),
                     poolMode(entry.poolMode(), "user " + entry.name()));
             if (users.put(user.name(), user) != null) {
                 throw new RegistryException("user " + user.name() + " is listed twice");
@@ -111,6 +112,18 @@ record RegistryDocument(List<RegistryDocument.OrganizationEntry> organizations, 
 
     private static String address(BackendLogin login) {
         return login.server() == null ? null : login.server().toString();
+    }
+
+    /** A list of names as a set: an entry listed twice counts once, a null entry is an error. */
+    private static Set<String> names(List<String> list, String what) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : orEmpty(list)) {
+            if (name == null) {
+                throw new RegistryException(what + " hold a null entry");
+            }
+            names.add(name);
+        }
+        return Set.copyOf(names);
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

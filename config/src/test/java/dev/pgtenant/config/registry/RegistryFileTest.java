@@ -80,6 +80,18 @@ class RegistryFileTest {
         assertThat(registry.user("carol").orElseThrow().verifier()).isEqualTo(VERIFIER);
     }
 
+    /** A list of names is a set: a name written twice counts once, a null entry is named as the error. */
+    @Test
+    void namesListedTwiceCountOnceAndEmptyEntriesAreRefused() throws IOException {
+        Path path = directory.resolve("registry.yaml");
+        String user = "users:\n  - name: carol\n    verifier: " + VERIFIER.format() + "\n    org: \"7\"\n";
+        Files.writeString(path, user + "    orgs: [\"8\", \"8\"]\n");
+        assertThat(new RegistryFile(path).load().user("carol").orElseThrow().orgs()).containsExactly("8");
+        Files.writeString(path, user + "    databases: [~]\n");
+        assertThatThrownBy(() -> new RegistryFile(path).load()).isInstanceOf(RegistryException.class)
+                .hasMessageContaining("user carol's databases hold a null entry");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             "organizations:\n  - id: \"Bad Id\"\n",
