@@ -3,6 +3,7 @@ package dev.pgtenant.config.registry;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -94,6 +95,15 @@ public final class Registry {
 
     public Collection<SharedDatabase> sharedDatabases() {
         return sharedDatabases.values();
+    }
+
+    /**
+     * The users whose home is organization {@code id} or who are granted it. Where no such organization
+     * exists they are left from an earlier one of that id (deleted before deleting took its users with
+     * it, or edited by hand), and would reach a new organization that took the id.
+     */
+    public List<User> usersNaming(String id) {
+        return users.values().stream().filter(user -> id.equals(user.org()) || user.orgs().contains(id)).toList();
     }
 
     public Registry withOrganization(Organization org) {

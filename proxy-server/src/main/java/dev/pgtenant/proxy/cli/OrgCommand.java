@@ -68,6 +68,7 @@ final class OrgCommand {
             if (before.organization(id).isPresent()) {
                 throw new RegistryException("organization " + id + " already exists");
             }
+            refuseLeftoverUsers(before, id, java.util.Set.of());
             if (createDatabase) {
                 // Before the backend is touched: provisioning sets the role's password, and a role or a
                 // database another organization has must keep theirs.
@@ -86,12 +87,33 @@ final class OrgCommand {
                 if (current.organization(id).isPresent()) {
                     throw new RegistryException("organization " + id + " already exists");
                 }
+                refuseLeftoverUsers(current, id, java.util.Set.of());
                 return current.withOrganization(org);
             });
             System.out.println("created organization " + id + " (database " + db + " on "
                     + (server == null ? "the embedded backend" : server) + ")");
             return 0;
         }
+    }
+
+    /**
+     * A new organization {@code id} must not take in users that {@code registry} still has naming that
+     * id: they would reach its data. {@code replaced}: users about to be written over, who do not count.
+     */
+    static void refuseLeftoverUsers(Registry registry, String id, java.util.Set<String> replaced) {
+        List<User> leftover = registry.usersNaming(id).stream()
+                .filter(user -> !replaced.contains(user.name())).toList();
+        if (leftover.isEmpty()) {
+            return;
+        }
+        String home = leftover.stream().filter(user -> id.equals(user.org())).map(User::name)
+                .collect(Collectors.joining(", "));
+        String granted = leftover.stream().filter(user -> !id.equals(user.org())).map(User::name)
+                .collect(Collectors.joining(", "));
+        throw new RegistryException("users of the registry still name organization " + id + ", which does not exist;"
+                + " a new organization " + id + " would let them in. Take them out first"
+                + (home.isEmpty() ? "" : "; its users (pgtenant user remove NAME): " + home)
+                + (granted.isEmpty() ? "" : "; granted it (pgtenant user revoke NAME --org " + id + "): " + granted));
     }
 
     private static void refuseRoleOfAnotherOrganization(Registry registry, Organization org) {

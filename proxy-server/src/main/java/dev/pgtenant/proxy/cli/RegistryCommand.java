@@ -68,7 +68,12 @@ final class RegistryCommand {
             Registry imported = new RegistryFile(from).load();
             Registry result = registry.update(current -> {
                 Registry merged = replace ? Registry.EMPTY : current;
+                java.util.Set<String> importedUsers = imported.users().stream().map(user -> user.name())
+                        .collect(java.util.stream.Collectors.toSet());
                 for (var org : imported.organizations()) {
+                    if (merged.organization(org.id()).isEmpty()) {
+                        OrgCommand.refuseLeftoverUsers(merged, org.id(), importedUsers);
+                    }
                     merged = merged.withOrganization(org);
                 }
                 for (var shared : imported.sharedDatabases()) {

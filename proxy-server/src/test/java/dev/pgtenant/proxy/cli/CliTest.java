@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.RegistryFile;
 import dev.pgtenant.config.registry.RegistryStore;
+import dev.pgtenant.config.registry.User;
 import dev.pgtenant.testkit.TestPostgres;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,6 +158,41 @@ class CliTest {
         CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
         assertThat(load(registry).users()).as("the new organization 1 inherits no user of the old one")
                 .noneMatch(user -> user.mayAccessOrg("1"));
+    }
+
+    /**
+     * Users left naming a deleted organization (deleted by a version that kept them, or written by
+     * hand or by an import) would reach a new organization of that id: creating or importing one is
+     * refused until they are gone.
+     */
+    @Test
+    void aNewOrganizationInheritsNoLeftoverUsers() {
+        String registry = directory.resolve("leftovers.yaml").toString();
+        CliRun.run("", "org", "create", "1", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun.run("pw\n", "user", "add", "gina", "--org", "1", "--registry", registry, "--password-stdin");
+        User gina = load(registry).user("gina").orElseThrow();
+        new RegistryFile(Path.of(registry)).replace(load(registry)
+                .withUser(gina.withGrants(java.util.Set.of("999"), java.util.Set.of()))
+                .withUser(new User("hal", gina.verifier(), "999", java.util.Set.of(), java.util.Set.of(), false)));
+
+        CliRun created = CliRun.run("", "org", "create", "999", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X");
+        assertThat(created.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+        assertThat(created.err()).contains("still name organization 999", "its users (pgtenant user remove NAME): hal",
+                "granted it (pgtenant user revoke NAME --org 999): gina");
+        String export = directory.resolve("org999.json").toString();
+        String other = directory.resolve("other.yaml").toString();
+        CliRun.run("", "org", "create", "999", "--registry", other, "--backend", BACKEND, "--backend-password-env", "X");
+        CliRun.run("", "registry", "export", "--registry", other, "--to", export);
+        CliRun imported = CliRun.run("", "registry", "import", export, "--registry", registry);
+        assertThat(imported.exitCode()).isEqualTo(PgTenant.EXIT_INVALID);
+        assertThat(imported.err()).contains("still name organization 999");
+        assertThat(load(registry).organization("999")).isEmpty();
+
+        assertThat(CliRun.run("", "user", "revoke", "gina", "--org", "999", "--registry", registry).exitCode()).isZero();
+        assertThat(CliRun.run("", "user", "remove", "hal", "--registry", registry).exitCode()).isZero();
+        assertThat(CliRun.run("", "org", "create", "999", "--registry", registry, "--backend", BACKEND, "--backend-password-env", "X")
+                .exitCode()).isZero();
+        assertThat(load(registry).users()).noneMatch(user -> user.mayAccessOrg("999"));
     }
 
     @ParameterizedTest
