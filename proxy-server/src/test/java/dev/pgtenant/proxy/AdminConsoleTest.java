@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.auth.ScramVerifier;
+import dev.pgtenant.protocol.message.frontend.Query;
+import dev.pgtenant.proxy.admin.AdminConsole;
+import dev.pgtenant.testkit.Await;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -52,6 +57,42 @@ class AdminConsoleTest {
             }
             assertThatThrownBy(() -> console(proxy, proxy.user("a")).close())
                     .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        }
+    }
+
+    /**
+     * Each command's answer is made whole: an admin client that pipelines commands and reads none of
+     * the answers is disconnected past 16 MB of them, and a command is read only when it is short.
+     */
+    @Test
+    void anAdminWhoReadsNoAnswersIsDisconnectedAndLongCommandsAreRefused() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.transactionPool(1), "a"); SessionLog sessions = new SessionLog()) {
+            String admin = "admin_" + proxy.orgId("a");
+            proxy.update(r -> r.withUser(new User(admin, ScramVerifier.fromPassword(ProxyFixture.PASSWORD), proxy.orgId("a"),
+                    Set.of(), Set.of(), true)));
+            try (ScramClient console = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), admin, ProxyFixture.PASSWORD,
+                    AdminConsole.DATABASE)) {
+                console.awaitReady();
+                console.raw().send(new Query("SHOW " + "x".repeat(2000)));
+                assertThatThrownBy(console::awaitReady).hasMessageContaining("admin commands are at most 1024 bytes long");
+                console.awaitReady();
+
+                byte[] show = RawClient.encode(new Query("SHOW HELP")::encode);
+                byte[] batch = new byte[show.length * 4096];
+                for (int i = 0; i < 4096; i++) {
+                    System.arraycopy(show, 0, batch, i * show.length, show.length);
+                }
+                // About 20 bytes of answer per byte sent: 16 MB of answers is under 1 MB of commands.
+                try {
+                    for (long sent = 0; sent < 8L * 1024 * 1024; sent += batch.length) {
+                        console.raw().send(batch);
+                    }
+                } catch (IOException closedByTheProxy) {
+                    // What the bound is for; the log says why.
+                }
+                Await.until(() -> sessions.has(admin, "MB of answers unread"), Duration.ofSeconds(30),
+                        () -> "the admin client that reads nothing was not disconnected: " + sessions.lines());
+            }
         }
     }
 

@@ -56,7 +56,11 @@ final class RawClient implements AutoCloseable {
     }
 
     RawClient startup(String user) throws IOException {
-        return send(new StartupMessage(Map.of("user", user, "database", "app")));
+        return startup(user, "app");
+    }
+
+    RawClient startup(String user, String database) throws IOException {
+        return send(new StartupMessage(Map.of("user", user, "database", database)));
     }
 
     int readByte() throws IOException {

@@ -21,7 +21,11 @@ final class ScramClient implements AutoCloseable {
     }
 
     static ScramClient login(RawClient raw, String user, String password) throws IOException {
-        raw.startup(user);
+        return login(raw, user, password, "app");
+    }
+
+    static ScramClient login(RawClient raw, String user, String password, String database) throws IOException {
+        raw.startup(user, database);
         ClientLogin login = ClientLogin.withPassword(user, password);
         while (!login.authenticated()) {
             BackendMessage message = raw.receive();

@@ -43,6 +43,13 @@ public final class AdminConsole implements Relay {
 
     private static final int TEXT = 25;
     private static final int INT8 = 20;
+    /** The longest command worth reading: the commands are a few words. */
+    private static final int MAX_COMMAND_BYTES = 1024;
+    /**
+     * Answers an admin client may leave unread before its session ends: each command's answer is made
+     * whole, so a client that pipelines commands and reads nothing would otherwise grow them without end.
+     */
+    private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
 
     private final ClientSession session;
 
@@ -52,43 +59,65 @@ public final class AdminConsole implements Relay {
 
     @Override
     public void clientFrame(Frame frame) {
+        // Each command's answer goes out as one buffer: what waits unread is then counted as what it is.
+        ByteBuf answer = session.channel().alloc().buffer();
         try {
-            if (frame.type() == 'X') {
-                session.close("the admin client ended the session");
-                return;
-            }
-            if (frame.type() != 'Q') {
-                if (frame.type() == 'S') {
-                    write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
-                } else if (frame.type() == 'P') {
-                    write(ErrorResponse.error(SqlState.FEATURE_NOT_SUPPORTED,
-                            "the admin console speaks only the simple query protocol (use psql)"));
-                }
-                return;
-            }
-            String sql = ((Query) FrontendMessages.decode(frame)).sql().trim().replaceAll(";\\s*$", "")
-                    .replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
-            if (sql.startsWith("set ")) {
-                // Drivers set application_name and the like on connect; nothing here depends on them.
-                write(new CommandComplete("SET"));
-                write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
-                return;
-            }
-            switch (sql) {
-                case "show pools" -> pools();
-                case "show stats" -> stats();
-                case "show help", "help" -> help();
-                default -> write(ErrorResponse.of(ErrorResponse.Severity.ERROR, "42601",
-                        "unknown admin command \"" + sql + "\"", "SHOW HELP lists the commands"));
-            }
-            write(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+            answer(frame, answer);
         } finally {
             frame.release();
-            session.channel().flush();
+            if (answer.isReadable()) {
+                session.channel().writeAndFlush(answer);
+            } else {
+                answer.release();
+            }
         }
     }
 
-    private void pools() {
+    private void answer(Frame frame, ByteBuf answer) {
+        if (frame.type() == 'X') {
+            session.close("the admin client ended the session");
+            return;
+        }
+        if (session.channel().bytesBeforeWritable() > MAX_UNREAD_BYTES) {
+            session.fatal(SqlState.INSUFFICIENT_RESOURCES, "the admin client left more than "
+                    + MAX_UNREAD_BYTES / (1024 * 1024) + " MB of answers unread; read each answer before the next command");
+            return;
+        }
+        if (frame.type() != 'Q') {
+            if (frame.type() == 'S') {
+                write(answer, new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+            } else if (frame.type() == 'P') {
+                write(answer, ErrorResponse.error(SqlState.FEATURE_NOT_SUPPORTED,
+                        "the admin console speaks only the simple query protocol (use psql)"));
+            }
+            return;
+        }
+        // The body is the command and its terminating NUL.
+        if (frame.body().readableBytes() > MAX_COMMAND_BYTES + 1) {
+            write(answer, ErrorResponse.of(ErrorResponse.Severity.ERROR, SqlState.SYNTAX_ERROR.code(),
+                    "admin commands are at most " + MAX_COMMAND_BYTES + " bytes long", "SHOW HELP lists the commands"));
+            write(answer, new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+            return;
+        }
+        String sql = ((Query) FrontendMessages.decode(frame)).sql().trim().replaceAll(";\\s*$", "")
+                .replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+        if (sql.startsWith("set ")) {
+            // Drivers set application_name and the like on connect; nothing here depends on them.
+            write(answer, new CommandComplete("SET"));
+            write(answer, new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+            return;
+        }
+        switch (sql) {
+            case "show pools" -> pools(answer);
+            case "show stats" -> stats(answer);
+            case "show help", "help" -> help(answer);
+            default -> write(answer, ErrorResponse.of(ErrorResponse.Severity.ERROR, SqlState.SYNTAX_ERROR.code(),
+                    "unknown admin command \"" + sql + "\"", "SHOW HELP lists the commands"));
+        }
+        write(answer, new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
+    }
+
+    private void pools(ByteBuf answer) {
         List<List<Object>> rows = new ArrayList<>();
         for (BackendPool pool : session.context().pools().all()) {
             BackendPool.PoolStats stats = pool.stats();
@@ -96,11 +125,11 @@ public final class AdminConsole implements Relay {
                     pool.target().server().host() + ":" + pool.target().server().port(),
                     stats.active(), stats.idle(), stats.opening(), stats.waiting(), pool.target().organization()));
         }
-        table("SHOW", List.of("database", "user", "server", "active", "idle", "opening", "waiting", "organization"),
+        table(answer, "SHOW", List.of("database", "user", "server", "active", "idle", "opening", "waiting", "organization"),
                 List.of(TEXT, TEXT, TEXT, INT8, INT8, INT8, INT8, TEXT), rows);
     }
 
-    private void stats() {
+    private void stats(ByteBuf answer) {
         StatementCounters counters = session.context().statementCounters();
         Map<String, Long> values = new LinkedHashMap<>();
         values.put("statements_prepared_on_backends", counters.preparedOnBackends());
@@ -112,35 +141,33 @@ public final class AdminConsole implements Relay {
         values.put("batches_rerun_after_ddl", counters.replays());
         List<List<Object>> rows = new ArrayList<>();
         values.forEach((name, value) -> rows.add(List.of(name, value)));
-        table("SHOW", List.of("counter", "value"), List.of(TEXT, INT8), rows);
+        table(answer, "SHOW", List.of("counter", "value"), List.of(TEXT, INT8), rows);
     }
 
-    private void help() {
+    private void help(ByteBuf answer) {
         List<List<Object>> rows = List.of(
                 List.of("SHOW POOLS", "backend pools: connections in use, idle, opening, clients waiting"),
                 List.of("SHOW STATS", "transaction-pooling counters: statements prepared, cache hits, evictions, pins"),
                 List.of("SHOW HELP", "this list"));
-        table("SHOW", List.of("command", "what it shows"), List.of(TEXT, TEXT), rows);
+        table(answer, "SHOW", List.of("command", "what it shows"), List.of(TEXT, TEXT), rows);
     }
 
-    private void table(String tag, List<String> columns, List<Integer> types, List<List<Object>> rows) {
+    private void table(ByteBuf answer, String tag, List<String> columns, List<Integer> types, List<List<Object>> rows) {
         List<RowDescription.Column> description = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
             description.add(RowDescription.Column.text(columns.get(i), types.get(i)));
         }
-        write(new RowDescription(description));
+        write(answer, new RowDescription(description));
         for (List<Object> row : rows) {
             List<ByteString> values = new ArrayList<>();
             row.forEach(value -> values.add(value == null ? null : ByteString.copyOf(String.valueOf(value).getBytes(StandardCharsets.UTF_8))));
-            write(new DataRow(values));
+            write(answer, new DataRow(values));
         }
-        write(new CommandComplete(tag));
+        write(answer, new CommandComplete(tag));
     }
 
-    private void write(BackendMessage message) {
-        ByteBuf buf = session.channel().alloc().buffer();
-        message.encode(buf);
-        session.channel().write(buf);
+    private static void write(ByteBuf answer, BackendMessage message) {
+        message.encode(answer);
     }
 
     @Override
