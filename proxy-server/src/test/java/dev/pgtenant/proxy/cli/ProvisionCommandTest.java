@@ -95,6 +95,27 @@ class ProvisionCommandTest {
             assertThat(CliRun.run("", "org", "delete", first + "e", "--yes", "--registry", registry).exitCode()).isZero();
             statement.execute("DROP ROLE " + database);
         }
+
+        // A shared database's backend role is kept the same way.
+        String second = first + "f";
+        String secondDatabase = "orgdata_" + second;
+        assertThat(CliRun.run("role-pw\n", "org", "create", second, "--registry", registry, "--backend", backend,
+                "--backend-password-stdin", "--create-database", "--admin-user", postgres.superuser()).exitCode()).isZero();
+        assertThat(CliRun.run("", "shared", "add", "reports_" + first, "--backend", backend, "--database", "postgres",
+                "--backend-user", secondDatabase, "--backend-password-env", "X", "--registry", registry).exitCode()).isZero();
+        CliRun deletedSecond = CliRun.run("", "org", "delete", second, "--yes", "--drop-database", "--registry", registry,
+                "--admin-user", postgres.superuser());
+        assertThat(deletedSecond.exitCode()).isZero();
+        assertThat(deletedSecond.out()).contains("role " + secondDatabase + " was kept");
+        try (Connection admin = postgres.connect(); Statement statement = admin.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT (SELECT count(*) FROM pg_roles WHERE rolname = '"
+                    + secondDatabase + "'), (SELECT count(*) FROM pg_database WHERE datname = '" + secondDatabase + "')")) {
+                rows.next();
+                assertThat(rows.getInt(1)).isEqualTo(1);
+                assertThat(rows.getInt(2)).isZero();
+            }
+            statement.execute("DROP ROLE " + secondDatabase);
+        }
     }
 
     private void provisionMigrateAndDrop(TestPostgres postgres, String registry) throws Exception {
