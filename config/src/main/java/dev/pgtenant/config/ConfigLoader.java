@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -79,7 +80,10 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException configProblem) {
-                throw configProblem;
+                // A value's own check (a duration, say) does not know which key it was read for.
+                String key = e instanceof JsonMappingException mapping ? JsonProblems.key(mapping) : null;
+                throw key == null || configProblem.getMessage().startsWith(key) ? configProblem
+                        : new ConfigException(key + ": " + configProblem.getMessage(), configProblem);
             }
             throw new ConfigException("invalid configuration: " + JsonProblems.describe(e), JsonProblems.cause(e));
         }

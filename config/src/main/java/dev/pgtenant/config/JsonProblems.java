@@ -44,9 +44,15 @@ public final class JsonProblems {
     }
 
     private static String path(JsonMappingException e) {
+        String key = key(e);
+        return key == null ? "the document" : key;
+    }
+
+    /** The dotted path of the key whose value {@code e} is about, such as {@code pool.idleTimeout}; null for the whole document. */
+    public static String key(JsonMappingException e) {
         String path = e.getPath().stream()
                 .map(reference -> reference.getFieldName() != null ? reference.getFieldName() : "[" + reference.getIndex() + "]")
                 .collect(Collectors.joining("."));
-        return path.isEmpty() ? "the document" : path;
+        return path.isEmpty() ? null : path;
     }
 }

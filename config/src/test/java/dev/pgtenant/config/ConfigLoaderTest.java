@@ -76,7 +76,7 @@ class ConfigLoaderTest {
                 .hasMessageContaining("listen");
         Files.writeString(file, "pool:\n  idleTimeout: soon\n");
         assertThatThrownBy(() -> new ConfigLoader(name -> null).load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("soon");
+                .hasMessageContaining("pool.idleTimeout: duration \"soon\"");
         Files.writeString(file, "ioThreads: 0\n");
         assertThatThrownBy(() -> new ConfigLoader(name -> null).load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("ioThreads");

@@ -33,7 +33,7 @@ public record Secret(String value, String env, String file) {
         return new Secret(null, null, path);
     }
 
-    /** The password; a file's trailing newline is dropped. */
+    /** The password; a file's trailing whitespace, such as its final newline, is dropped. */
     public String resolve(Function<String, String> environment) {
         if (value != null) {
             return value;

@@ -16,7 +16,7 @@ final class RegistryOption {
 
     @Option(names = "--registry", paramLabel = "FILE|URL",
             description = "Registry file (YAML, or JSON when it ends in .json), or postgresql://USER@HOST:PORT/DATABASE "
-                    + "for the shared store. Default: from --config, $PGTENANT_REGISTRY or registry.yaml.")
+                    + "for the shared store. Default: $PGTENANT_REGISTRY, else from --config, else registry.yaml.")
     String registry;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Take the registry location from this configuration file.")

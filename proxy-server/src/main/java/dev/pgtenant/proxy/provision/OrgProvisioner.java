@@ -1,5 +1,6 @@
 package dev.pgtenant.proxy.provision;
 
+import dev.pgtenant.config.registry.RegistryException;
 import dev.pgtenant.protocol.auth.ScramVerifier;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -52,9 +53,9 @@ public final class OrgProvisioner {
                 String[] powers = {"SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS"};
                 for (int i = 0; i < powers.length; i++) {
                     if (rows.getBoolean(i + 1)) {
-                        throw new SQLException("role " + role + " exists and has " + powers[i]
+                        throw new RegistryException("role " + role + " exists and has " + powers[i]
                                 + "; an organization's backend role must be an ordinary login role: choose another"
-                                + " with --backend-user", "42501");
+                                + " with --backend-user");
                     }
                 }
             }
