@@ -30,9 +30,14 @@ public final class BackendCanceller {
         this.connectTimeout = connectTimeout;
     }
 
-    /** Sends the request; the future completes once the backend has closed the cancel connection. */
-    public CompletableFuture<Void> cancel(BackendAddress server, BackendKeyData key) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    /**
+     * Sends the request. The future completes with true once the backend has closed the cancel
+     * connection, or when it could not be opened (nothing was sent); with false when the backend did
+     * not close it within the connect timeout and the proxy did: the request may then still be read,
+     * and cancel whatever that backend runs by then.
+     */
+    public CompletableFuture<Boolean> cancel(BackendAddress server, BackendKeyData key) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
         new Bootstrap().group(loops).channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
@@ -41,13 +46,16 @@ public final class BackendCanceller {
                     if (!connected.isSuccess()) {
                         log.warn("could not forward a cancel request to {}:{}: {}", server.host(), server.port(),
                                 connected.cause().getMessage());
-                        done.complete(null);
+                        done.complete(true);
                         return;
                     }
-                    connected.channel().closeFuture().addListener(closed -> done.complete(null));
+                    java.util.concurrent.atomic.AtomicBoolean gaveUp = new java.util.concurrent.atomic.AtomicBoolean();
+                    connected.channel().closeFuture().addListener(closed -> done.complete(!gaveUp.get()));
                     // A backend that never closes the cancel connection must not hold anything up.
-                    connected.channel().eventLoop().schedule(() -> connected.channel().close(),
-                            connectTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    connected.channel().eventLoop().schedule(() -> {
+                        gaveUp.set(true);
+                        connected.channel().close();
+                    }, connectTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                     ByteBuf packet = connected.channel().alloc().buffer(CancelRequest.LENGTH);
                     new CancelRequest(key.processId(), key.secretKey()).encode(packet);
                     connected.channel().writeAndFlush(packet);

@@ -138,6 +138,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private HeldMessages waiting = HeldMessages.NONE;
     /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
     private volatile int cancelsInFlight;
+    /**
+     * A cancel request to the held backend went unanswered and may still be read by it: the backend
+     * must not serve another client, whose query it would cancel. On the client's loop only.
+     */
+    private boolean cancelUnsettled;
     private BackendConnection backend;
     private Attachment attachment;
     /** Reused by the holds of connections on this client's own event loop (see attachmentFor). */
@@ -562,7 +567,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         current.output().discard();
-        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0;
+        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0 || cancelUnsettled;
         boolean pinned = pinnedBy != null;
         boolean extendedCopyUsed = extendedCopy;
         current.onLoop(() -> {
@@ -587,10 +592,15 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             CANCELS_IN_FLIGHT.decrementAndGet(this);
             return;
         }
-        session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((done, failure) -> {
-            CANCELS_IN_FLIGHT.decrementAndGet(this);
-            session.executor().execute(this::releaseIfDone);
-        });
+        session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((settled, failure) ->
+                session.executor().execute(() -> {
+                    // Marked before the count drops, so that no release in between can miss it.
+                    if (!Boolean.TRUE.equals(settled)) {
+                        cancelUnsettled = true;
+                    }
+                    CANCELS_IN_FLIGHT.decrementAndGet(this);
+                    releaseIfDone();
+                }));
     }
 
     /**
@@ -1857,7 +1867,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.output().flush();
-        connection.onLoop(TransactionRelay::giveBack, pool);
+        if (cancelUnsettled) {
+            cancelUnsettled = false;
+            connection.onLoop(TransactionRelay::discardAfterUnsettledCancel, pool);
+        } else {
+            connection.onLoop(TransactionRelay::giveBack, pool);
+        }
         if (released != null && released == localAttachment) {
             // Given back inline, so nothing names the link any more; an idle session keeps no connection alive.
             released.connection = null;
@@ -1867,6 +1882,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static void giveBack(BackendConnection connection, BackendPool pool) {
         connection.setUser(null);
         pool.release(connection);
+    }
+
+    private static void discardAfterUnsettledCancel(BackendConnection connection, BackendPool pool) {
+        connection.setUser(null);
+        pool.discard(connection, "a cancel request sent to it went unanswered and could still reach another client's query");
     }
 
     private void lostTrack(String what) {
