@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -45,11 +44,13 @@ public final class Registry {
             }
             // Organizations' database names are unique, so the one that could be the same database is
             // the one of that name; granting it would open that organization's data to other tenants.
-            Organization sameDatabase = byDatabase.get(shared.backend().database());
-            if (sameDatabase != null && Objects.equals(sameDatabase.backend().server(), shared.backend().server())) {
-                throw new RegistryException("shared database " + shared.name() + " is organization " + sameDatabase.id()
-                        + "'s database " + sameDatabase.database() + " on " + where(shared.backend())
-                        + ": point it at a database no organization uses");
+            // Whatever the server: one server goes by several names (localhost, 127.0.0.1, a DNS
+            // alias), and a replica holds the same data under the same name.
+            Organization sameName = byDatabase.get(shared.backend().database());
+            if (sameName != null) {
+                throw new RegistryException("shared database " + shared.name() + " is database " + sameName.database()
+                        + " on " + where(shared.backend()) + ", the name of organization " + sameName.id() + "'s database on "
+                        + where(sameName.backend()) + ": point it at a database no organization uses, under another name");
             }
         }
         this.organizationsByDatabase = byDatabase;

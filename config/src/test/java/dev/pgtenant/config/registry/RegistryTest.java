@@ -56,9 +56,15 @@ class RegistryTest {
                 .isInstanceOf(RegistryException.class)
                 .hasMessageContainingAll("shared database seven", "organization 7", "the embedded backend");
 
-        SharedDatabase sameNameElsewhere = new SharedDatabase("main", new BackendLogin(BackendAddress.parse("postgresql://db2"),
+        // Another name for the same server, or a replica: the same data.
+        SharedDatabase sameNameElsewhere = new SharedDatabase("main", new BackendLogin(BackendAddress.parse("postgresql://db1-alias"),
                 "orgdata_101", "app_reader", null));
-        assertThat(Registry.EMPTY.withOrganization(org("101")).withSharedDatabase(sameNameElsewhere).sharedDatabase("main"))
-                .contains(sameNameElsewhere);
+        assertThatThrownBy(() -> Registry.EMPTY.withOrganization(org("101")).withSharedDatabase(sameNameElsewhere))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageContainingAll("shared database main", "postgresql://db1-alias:5432", "organization 101");
+        SharedDatabase otherName = new SharedDatabase("main", new BackendLogin(BackendAddress.parse("postgresql://db1"),
+                "reports", "app_reader", null));
+        assertThat(Registry.EMPTY.withOrganization(org("101")).withSharedDatabase(otherName).sharedDatabase("main"))
+                .contains(otherName);
     }
 }
