@@ -2,6 +2,7 @@ package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
@@ -25,24 +26,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A cancel request that the backend server has not answered when the proxy gives up on it (after
  * the connect timeout) may still be read later: a server under load takes it from its listen queue
- * when it gets to it, and cancels whatever that backend runs then. In transaction mode that backend
- * must therefore not go on to another client.
+ * when it gets to it, and cancels whatever that backend runs then. That backend must therefore not go
+ * on to another client, in transaction mode as in session mode once its client leaves.
  */
 class UnansweredCancelTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(30);
 
-    @Test
-    void aBackendWhoseCancelWentUnansweredServesNoOtherClient() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"transaction", "session"})
+    void aBackendWhoseCancelWentUnansweredServesNoOtherClient(String mode) throws Exception {
         TestPostgres postgres = TestPostgres.get();
         ExecutorService threads = Executors.newCachedThreadPool();
         try (CancelHoldingRelay relay = new CancelHoldingRelay(postgres.host(), postgres.port(), threads);
-             ProxyFixture proxy = ProxyFixture.start(ProxyFixture.transactionPool(1), "a")) {
+             ProxyFixture proxy = ProxyFixture.start(ProxyFixture.transactionPool(1).withMode(PoolMode.parse(mode, "mode")), "a")) {
             String id = proxy.orgId("a");
             proxy.update(registry -> {
                 BackendLogin login = registry.organization(id).orElseThrow().backend();
@@ -50,20 +54,22 @@ class UnansweredCancelTest {
                         new BackendAddress("127.0.0.1", relay.port()), login.database(), login.user(), login.password())));
             });
             try (Connection first = proxy.connect("a"); Statement statement = first.createStatement()) {
-                CompletableFuture<Void> query = run(statement, "SELECT pg_sleep(1)", threads);
-                Await.until(() -> running(postgres, "SELECT pg_sleep(1)"), WITHIN, () -> "the first query did not start");
+                CompletableFuture<Void> query = run(statement, "SELECT pg_sleep(5)", threads);
+                Await.until(() -> running(postgres, "SELECT pg_sleep(5)"), WITHIN, () -> "the first query did not start");
                 statement.cancel();
                 Await.until(() -> relay.held().size() == 1, WITHIN, () -> "the cancel request did not reach the server");
                 query.get(WITHIN.toSeconds(), TimeUnit.SECONDS);
-                // The first client stays connected: the backend goes back (or not) once the proxy gives up on the cancel.
-                Await.until(() -> proxy.stats("a").active() == 0, WITHIN, () -> "the backend was never let go: " + proxy.stats("a"));
-
-                try (Connection second = proxy.connect("a"); Statement other = second.createStatement()) {
-                    CompletableFuture<Void> victim = run(other, "SELECT pg_sleep(2)", threads);
-                    Await.until(() -> running(postgres, "SELECT pg_sleep(2)"), WITHIN, () -> "the second query did not start");
-                    relay.deliverHeld();
-                    victim.get(WITHIN.toSeconds(), TimeUnit.SECONDS);
+                // The proxy gives up on the cancel after the connect timeout, with the first client still connected.
+                Await.until(() -> relay.abandoned() == 1, WITHIN, () -> "the proxy never gave up on the cancel request");
+                if (mode.equals("transaction")) {
+                    Await.until(() -> proxy.stats("a").active() == 0, WITHIN, () -> "the backend was never let go: " + proxy.stats("a"));
                 }
+            }
+            try (Connection second = proxy.connect("a"); Statement other = second.createStatement()) {
+                CompletableFuture<Void> victim = run(other, "SELECT pg_sleep(6)", threads);
+                Await.until(() -> running(postgres, "SELECT pg_sleep(6)"), WITHIN, () -> "the second query did not start");
+                relay.deliverHeld();
+                victim.get(WITHIN.toSeconds(), TimeUnit.SECONDS);
             }
         } finally {
             threads.shutdownNow();
@@ -104,6 +110,7 @@ class UnansweredCancelTest {
         private final ServerSocket listener;
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
         private final List<byte[]> held = new CopyOnWriteArrayList<>();
+        private final AtomicInteger abandoned = new AtomicInteger();
 
         CancelHoldingRelay(String host, int port, ExecutorService threads) throws IOException {
             this.host = host;
@@ -121,9 +128,15 @@ class UnansweredCancelTest {
             return held;
         }
 
+        /** Cancel connections the proxy closed without an answer. */
+        int abandoned() {
+            return abandoned.get();
+        }
+
         void deliverHeld() throws IOException {
             for (byte[] request : held) {
                 try (Socket server = new Socket(host, port)) {
+                    server.setSoTimeout(10_000);
                     server.getOutputStream().write(request);
                     server.getOutputStream().flush();
                     // PostgreSQL closes a cancel connection once it has acted on it.
@@ -152,6 +165,10 @@ class UnansweredCancelTest {
                     byte[] request = java.util.Arrays.copyOf(start, 16);
                     new DataInputStream(client.getInputStream()).readFully(request, 8, 8);
                     held.add(request);
+                    // Unanswered, the proxy closes the connection in the end.
+                    if (client.getInputStream().read() == -1) {
+                        abandoned.incrementAndGet();
+                    }
                     return;
                 }
                 Socket server = new Socket(host, port);

@@ -20,6 +20,8 @@ final class SessionRelay implements Relay, BackendUser {
     private final BackendPool pool;
     private final AtomicInteger awaitingReady = new AtomicInteger();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
+    /** A cancel request went unanswered and may still be read: the backend must not serve another client. */
+    private volatile boolean cancelUnsettled;
     private volatile BackendConnection backend;
     private boolean unsyncedExtendedQuery;
 
@@ -131,12 +133,12 @@ final class SessionRelay implements Relay, BackendUser {
             return;
         }
         boolean unsynced = unsyncedExtendedQuery;
-        boolean cancelPending = cancelsInFlight.get() > 0;
+        boolean cancelPending = cancelsInFlight.get() > 0 || cancelUnsettled;
         // Decided on the backend's loop, where its status and the replies counted so far are current.
         current.onLoop(() -> {
             current.setUser(null);
             if (cancelPending) {
-                pool.discard(current, "a cancel request for its client was still in flight");
+                pool.discard(current, "a cancel request for its client was still in flight or went unanswered");
             } else if (current.status() != TransactionStatus.IDLE) {
                 pool.discard(current, "its client left inside a transaction");
             } else if (awaitingReady.get() > 0 || unsynced) {
@@ -156,6 +158,12 @@ final class SessionRelay implements Relay, BackendUser {
             return;
         }
         session.context().canceller().cancel(current.target().server(), current.key())
-                .whenComplete((done, failure) -> cancelsInFlight.decrementAndGet());
+                .whenComplete((settled, failure) -> {
+                    // Marked before the count drops, so that a client leaving in between cannot miss it.
+                    if (!Boolean.TRUE.equals(settled)) {
+                        cancelUnsettled = true;
+                    }
+                    cancelsInFlight.decrementAndGet();
+                });
     }
 }
