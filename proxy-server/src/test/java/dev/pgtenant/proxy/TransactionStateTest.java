@@ -28,6 +28,7 @@ import dev.pgtenant.protocol.message.frontend.PortalOrStatement;
 import dev.pgtenant.protocol.message.frontend.Query;
 import dev.pgtenant.protocol.message.frontend.Sync;
 import dev.pgtenant.testkit.Await;
+import dev.pgtenant.testkit.TestPostgres;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -596,22 +597,64 @@ class TransactionStateTest {
         }
     }
 
+    /** Session pooling with one connection and an empty reset query. */
+    private static final PoolSettings NO_RESET = new PoolSettings("session", 1, 0, Duration.ofMinutes(10), Duration.ofHours(1),
+            Duration.ofSeconds(30), 100, Duration.ofSeconds(5), "", null, null, null);
+
+    /** A pgjdbc login of organization {@code key}'s user through {@code fixture}, with these startup options. */
+    private static Connection loginWithOptions(ProxyFixture fixture, String key, String options) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("user", fixture.user(key));
+        properties.setProperty("password", ProxyFixture.PASSWORD);
+        properties.setProperty("assumeMinServerVersion", "9.0");
+        properties.setProperty("options", options);
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fixture.port() + "/app", properties);
+    }
+
     @Test
     void withoutAResetQueryALoginStillAppliesItsSettingsOverWhatTheLastSessionSet() throws SQLException {
-        PoolSettings noReset = new PoolSettings("session", 1, 0, Duration.ofMinutes(10), Duration.ofHours(1),
-                Duration.ofSeconds(30), 100, Duration.ofSeconds(5), "", null, null, null);
-        try (ProxyFixture session = ProxyFixture.start(noReset, "n")) {
-            java.util.Properties properties = new java.util.Properties();
-            properties.setProperty("user", session.user("n"));
-            properties.setProperty("password", ProxyFixture.PASSWORD);
-            properties.setProperty("assumeMinServerVersion", "9.0");
-            properties.setProperty("options", "-c search_path=from_startup");
-            String url = "jdbc:postgresql://127.0.0.1:" + session.port() + "/app";
-            try (Connection first = java.sql.DriverManager.getConnection(url, properties)) {
+        try (ProxyFixture session = ProxyFixture.start(NO_RESET, "n")) {
+            try (Connection first = loginWithOptions(session, "n", "-c search_path=from_startup")) {
                 execute(first, "SET search_path = changed_by_the_session");
             }
-            try (Connection second = java.sql.DriverManager.getConnection(url, properties)) {
+            try (Connection second = loginWithOptions(session, "n", "-c search_path=from_startup")) {
                 assertThat(single(second, "SHOW search_path")).isEqualTo("from_startup");
+            }
+        }
+    }
+
+    @Test
+    void withoutAResetQueryASettingTheLastSessionHadAtLoginIsReset() throws SQLException {
+        try (ProxyFixture session = ProxyFixture.start(NO_RESET, "m")) {
+            try (Connection first = loginWithOptions(session, "m", "-c statement_timeout=4321")) {
+                assertThat(single(first, "SHOW statement_timeout")).isEqualTo("4321ms");
+            }
+            try (Connection second = session.connect("m")) {
+                assertThat(single(second, "SHOW statement_timeout")).isEqualTo("0");
+            }
+        }
+    }
+
+    /**
+     * RESET ALL leaves the role (PostgreSQL's GUC_NO_RESET_ALL): a role one client set in its startup
+     * options must not reach the next client of the connection.
+     */
+    @Test
+    void aRoleSetAtLoginDoesNotReachTheNextClient() throws SQLException {
+        try (ProxyFixture one = ProxyFixture.start(ProxyFixture.transactionPool(1), "r")) {
+            TestPostgres postgres = TestPostgres.get();
+            String role = one.orgId("r") + "_other";
+            postgres.execute("CREATE ROLE " + role + " NOLOGIN");
+            try {
+                postgres.execute("GRANT " + role + " TO " + one.database("r"));
+                try (Connection first = loginWithOptions(one, "r", "-c role=" + role)) {
+                    assertThat(single(first, "SELECT current_user")).isEqualTo(role);
+                }
+                try (Connection second = one.connect("r")) {
+                    assertThat(single(second, "SELECT current_user")).isEqualTo(one.database("r"));
+                }
+            } finally {
+                postgres.execute("DROP ROLE " + role);
             }
         }
     }

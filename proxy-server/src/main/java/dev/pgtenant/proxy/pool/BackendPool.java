@@ -182,6 +182,8 @@ public final class BackendPool {
         String reset = settings.resetQuery();
         if (reset.isBlank()) {
             connection.forgetClientSettings();
+            // What the session set stays: the next login starts with RESET ALL.
+            connection.markSettingsChanged();
             release(connection);
             return;
         }

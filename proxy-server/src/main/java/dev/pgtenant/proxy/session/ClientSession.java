@@ -630,8 +630,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String sql = parameters.toSql();
         if (connection.settingsChanged()) {
-            // A transaction-mode client may have left settings, and no reset query cleared them: start from the server's defaults.
-            sql = "RESET ALL;" + (sql == null ? "" : sql);
+            // A transaction-mode client may have left settings, and no reset query cleared them: start from
+            // the server's defaults. RESET ALL leaves the role (PostgreSQL's GUC_NO_RESET_ALL), which a
+            // client can set in its startup options; session_authorization needs a superuser to change.
+            sql = "RESET ALL;RESET ROLE;" + (sql == null ? "" : sql);
         }
         if (sql == null) {
             activate(connection, unreported);
