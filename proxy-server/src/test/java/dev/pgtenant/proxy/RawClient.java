@@ -60,7 +60,11 @@ final class RawClient implements AutoCloseable {
     }
 
     RawClient startup(String user, String database) throws IOException {
-        return send(new StartupMessage(Map.of("user", user, "database", database)));
+        return startup(Map.of("user", user, "database", database));
+    }
+
+    RawClient startup(Map<String, String> parameters) throws IOException {
+        return send(new StartupMessage(parameters));
     }
 
     int readByte() throws IOException {

@@ -25,7 +25,13 @@ final class ScramClient implements AutoCloseable {
     }
 
     static ScramClient login(RawClient raw, String user, String password, String database) throws IOException {
-        raw.startup(user, database);
+        return login(raw, password, java.util.Map.of("user", user, "database", database));
+    }
+
+    /** Logs in with these startup parameters, which name the user. */
+    static ScramClient login(RawClient raw, String password, java.util.Map<String, String> startup) throws IOException {
+        String user = startup.get("user");
+        raw.startup(startup);
         ClientLogin login = ClientLogin.withPassword(user, password);
         while (!login.authenticated()) {
             BackendMessage message = raw.receive();

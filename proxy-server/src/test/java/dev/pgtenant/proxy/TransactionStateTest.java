@@ -659,6 +659,25 @@ class TransactionStateTest {
         }
     }
 
+    /**
+     * The server reads the proxy's settings query in the client_encoding the connection's last client
+     * left: a client using SJIS must not garble the next client's settings.
+     */
+    @Test
+    void settingsReachTheServerIntactWhateverEncodingTheLastClientLeft() throws Exception {
+        try (ProxyFixture one = ProxyFixture.start(ProxyFixture.transactionPool(1), "e")) {
+            try (ScramClient sjis = ScramClient.login(new RawClient(one.port()), ProxyFixture.PASSWORD,
+                    java.util.Map.of("user", one.user("e"), "database", "app", "client_encoding", "SJIS"))) {
+                sjis.awaitReady();
+                sjis.raw().send(new dev.pgtenant.protocol.message.frontend.Query("SELECT 1"));
+                sjis.awaitReady();
+            }
+            try (Connection next = loginWithOptions(one, "e", "-c pgtenant_test.note=café")) {
+                assertThat(single(next, "SHOW pgtenant_test.note")).isEqualTo("café");
+            }
+        }
+    }
+
     /** A pgjdbc login that sends all its settings in the startup packet, none in a SET after it. */
     private static Connection startupOnlyLogin(ProxyFixture proxy, String user) throws SQLException {
         java.util.Properties properties = new java.util.Properties();

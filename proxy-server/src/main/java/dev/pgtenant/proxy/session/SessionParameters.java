@@ -73,9 +73,33 @@ public final class SessionParameters {
         return sql.toString();
     }
 
-    /** An escape-string literal, safe whatever standard_conforming_strings is. */
-    static String literal(String value) {
-        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    /**
+     * An escape-string literal, safe whatever standard_conforming_strings is, and in ASCII alone: the
+     * server reads a query in the client_encoding the connection's last client left, and other
+     * characters go as Unicode escapes, which mean the same in every encoding (a multibyte character
+     * of SJIS or BIG5 can end in the byte of a backslash).
+     */
+    public static String literal(String value) {
+        StringBuilder sql = new StringBuilder(value.length() + 3).append("E'");
+        value.codePoints().forEach(c -> {
+            if (c == '\\') {
+                sql.append("\\\\");
+            } else if (c == '\'') {
+                sql.append("''");
+            } else if (c >= 0x20 && c < 0x7F) {
+                sql.append((char) c);
+            } else if (c <= 0xFFFF) {
+                sql.append("\\u").append(hex(c, 4));
+            } else {
+                sql.append("\\U").append(hex(c, 8));
+            }
+        });
+        return sql.append('\'').toString();
+    }
+
+    private static String hex(int value, int digits) {
+        String hex = Integer.toHexString(value);
+        return "0".repeat(digits - hex.length()) + hex;
     }
 
     /**

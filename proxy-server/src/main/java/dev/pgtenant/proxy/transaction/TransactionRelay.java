@@ -19,6 +19,7 @@ import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.proxy.pool.PoolWaiter;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
+import dev.pgtenant.proxy.session.SessionParameters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
@@ -2067,12 +2068,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private static String setConfig(String name, String value) {
-        return "pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)";
+        return "pg_catalog.set_config(" + SessionParameters.literal(name) + ", " + SessionParameters.literal(value) + ", false)";
     }
 
-    private static String literal(String value) {
-        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
-    }
 
     private static boolean isReported(String name) {
         return SessionStateScanner.isReported(name);

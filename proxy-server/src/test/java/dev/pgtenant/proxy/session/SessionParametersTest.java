@@ -24,6 +24,12 @@ class SessionParametersTest {
     }
 
     @Test
+    void literalsAreAsciiWithQuotesAndBackslashesEscaped() {
+        assertThat(SessionParameters.literal("it's a\\b")).isEqualTo("E'it''s a\\\\b'");
+        assertThat(SessionParameters.literal("café\n\uD83D\uDE00")).isEqualTo("E'caf\\u00e9\\u000a\\U0001f600'");
+    }
+
+    @Test
     void runtimeParametersAndOptionsBecomeOneQuery() {
         SessionParameters parameters = SessionParameters.from(startup("application_name", "it's psql",
                 "client_encoding", "UTF8", "options", "-c search_path=a,b --statement-timeout=5s -cwork_mem=4MB",
