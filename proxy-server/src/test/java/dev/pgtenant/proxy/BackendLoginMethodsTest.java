@@ -1,6 +1,7 @@
 package dev.pgtenant.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgtenant.config.ProxyConfig;
 import dev.pgtenant.config.registry.BackendAddress;
@@ -10,15 +11,24 @@ import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.Secret;
 import dev.pgtenant.config.registry.User;
 import dev.pgtenant.protocol.auth.ScramVerifier;
+import dev.pgtenant.protocol.message.backend.Authentication;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.proxy.server.ProxyServer;
 import dev.pgtenant.testkit.TestPostgres;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,6 +59,47 @@ class BackendLoginMethodsTest {
                 assertThat(SessionResetTest.single(statement, "SELECT current_user || '@' || current_database()"))
                         .isEqualTo(role + "@" + role);
             }
+        }
+    }
+
+    /**
+     * Something answering at a backend's address that asks for SCRAM and then reports ready, never
+     * accepting the login, is not the server the registry names: the client's login fails with 08001.
+     */
+    @Test
+    void aServerThatReportsReadyWithoutAcceptingTheLoginIsRefused() throws Exception {
+        try (ServerSocket impostor = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread answering = new Thread(() -> {
+                try (Socket backend = impostor.accept()) {
+                    DataInputStream in = new DataInputStream(backend.getInputStream());
+                    in.readFully(new byte[in.readInt() - 4]);
+                    backend.getOutputStream().write(RawClient.encode(new Authentication.Sasl(List.of("SCRAM-SHA-256"))::encode));
+                    backend.getOutputStream().write(RawClient.encode(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE)::encode));
+                    while (in.read() >= 0) {
+                        // until the proxy closes the connection
+                    }
+                } catch (IOException closed) {
+                    // The proxy closed it, or the test ended.
+                }
+            });
+            answering.setDaemon(true);
+            answering.start();
+            String id = "impostor" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+            Registry registry = Registry.EMPTY
+                    .withOrganization(new Organization(id, new BackendLogin(new BackendAddress("127.0.0.1", impostor.getLocalPort()),
+                            "orgdata_" + id, "orgdata_" + id, Secret.ofValue("backend-pw"))))
+                    .withUser(new User(id + "_user", ScramVerifier.fromPassword("pw"), id, Set.of(), Set.of(), false));
+            try (ProxyServer proxy = ProxyServer.start(ProxyConfig.DEFAULTS.withListen("127.0.0.1:0"), () -> registry, null)) {
+                Properties properties = new Properties();
+                properties.setProperty("user", id + "_user");
+                properties.setProperty("password", "pw");
+                properties.setProperty("socketTimeout", "30");
+                assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app",
+                        properties).close())
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("08001"))
+                        .hasMessageContaining("reported ready without completing the login");
+            }
+            answering.join(30_000);
         }
     }
 }

@@ -471,6 +471,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         } else if (message instanceof BackendKeyData backendKey) {
             key = backendKey;
         } else if (message instanceof ReadyForQuery ready) {
+            if (!login.authenticated()) {
+                // Whatever answers at the backend's address must have accepted the login: a server that
+                // never sent AuthenticationOk is not the one the registry names.
+                failLogin(new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, "the backend at "
+                        + target.describe() + " reported ready without completing the login"));
+                return;
+            }
             status = ready.status();
             loginParameters = Map.copyOf(parameters);
             loginTimeout.cancel(false);
