@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.pgtenant.config.registry.Registry;
 import dev.pgtenant.config.registry.User;
+import dev.pgtenant.protocol.auth.ClientLogin;
 import dev.pgtenant.protocol.auth.ScramVerifier;
+import dev.pgtenant.protocol.message.backend.Authentication;
 import dev.pgtenant.testkit.Await;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -38,6 +40,28 @@ class UserAccessChangeTest {
     @AfterAll
     static void stop() {
         proxy.close();
+    }
+
+    /**
+     * A user removed and made again in another organization under the same name while a client was
+     * logging in: the old password, which the client proves, no longer lets anyone in.
+     */
+    @Test
+    void aUserMadeAgainElsewhereDuringALoginIsNotLetInWithTheOldPassword() throws Exception {
+        String name = "reused_" + proxy.orgId("a");
+        proxy.addUser(name, "a", Set.of(), Set.of());
+        try (RawClient raw = new RawClient(proxy.port())) {
+            raw.startup(name);
+            ClientLogin login = ClientLogin.withPassword(name, ProxyFixture.PASSWORD);
+            raw.send(login.respond((Authentication) raw.receive()).orElseThrow());
+            Authentication serverFirst = (Authentication) raw.receive();
+
+            change(r -> r.withoutUser(name).withUser(new User(name, ScramVerifier.fromPassword("someone else's"),
+                    proxy.orgId("b"), Set.of(), Set.of(), false)));
+
+            raw.send(login.respond(serverFirst).orElseThrow());
+            assertThat(raw.fatal().sqlState()).isEqualTo("28P01");
+        }
     }
 
     @Test

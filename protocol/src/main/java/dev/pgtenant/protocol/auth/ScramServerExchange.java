@@ -50,6 +50,11 @@ public final class ScramServerExchange {
         return new ScramServerExchange(mock, true, ScramFunctions::randomNonce);
     }
 
+    /** The verifier the client proves it knows the password of; a mock one for an unknown user. */
+    public ScramVerifier verifier() {
+        return verifier;
+    }
+
     /** Reads the client-first message (the data of SASLInitialResponse) and answers server-first. */
     public ByteString handleClientFirst(ByteString message) {
         expect(State.EXPECT_CLIENT_FIRST);

@@ -11,6 +11,7 @@ import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.auth.ScramException;
 import dev.pgtenant.protocol.auth.ScramServerExchange;
+import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.protocol.codec.Direction;
 import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.codec.FrameDecoder;
@@ -500,12 +501,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             SaslResponse response = (SaslResponse) FrontendMessages.decode(frame, AuthResponseKind.SASL);
             ByteString serverFinal = scram.handleClientFinal(response.data());
+            ScramVerifier proven = scram.verifier();
             scram = null;
-            write(new Authentication.SaslFinal(serverFinal));
-            // Not flushed: it goes with the session's first parameters (or the admin console's),
-            // or with the error that ends it.
-            write(new Authentication.Ok());
-            authenticated();
+            authenticated(proven, serverFinal);
         } catch (ScramException e) {
             if (e.sqlState() == SqlState.INVALID_PASSWORD) {
                 fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + startup.user() + "\"");
@@ -517,13 +515,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void authenticated() {
+    /**
+     * {@code proven}: the verifier the client proved it knows the password of, read from the registry
+     * when the login began; {@code serverFinal}: the server's proof for the client.
+     */
+    private void authenticated(ScramVerifier proven, ByteString serverFinal) {
         Registry registry = context.registry();
         User user = knownUserWithHome(registry, startup.user());
-        if (user == null) {
+        // The registry may have changed during the exchange: a user removed and made again elsewhere
+        // under the same name, or a new password, must not let the old password in.
+        if (user == null || !user.verifier().equals(proven)) {
             fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + startup.user() + "\"");
             return;
         }
+        write(new Authentication.SaslFinal(serverFinal));
+        // Not flushed: it goes with the session's first parameters (or the admin console's), or with
+        // the error that ends it.
+        write(new Authentication.Ok());
         String database = startup.database() == null ? startup.user() : startup.database();
         Object to = loginDestination(registry, context.router(), user, database);
         if (to instanceof RoutingDecision.Refused refused) {
