@@ -3,11 +3,14 @@ package dev.pgtenant.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgtenant.config.PoolMode;
 import dev.pgtenant.config.PoolSettings;
 import dev.pgtenant.config.registry.BackendAddress;
 import dev.pgtenant.config.registry.BackendLogin;
 import dev.pgtenant.config.registry.Organization;
 import dev.pgtenant.config.registry.Registry;
+import dev.pgtenant.config.registry.User;
+import dev.pgtenant.protocol.auth.ScramVerifier;
 import dev.pgtenant.protocol.ByteString;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BindComplete;
@@ -32,6 +35,7 @@ import dev.pgtenant.testkit.TestPostgres;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -39,6 +43,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -631,6 +636,44 @@ class TransactionStateTest {
             }
             try (Connection second = session.connect("m")) {
                 assertThat(single(second, "SHOW statement_timeout")).isEqualTo("0");
+            }
+        }
+    }
+
+    /**
+     * Without a reset query, a session-mode client can replace a statement the proxy prepared on its
+     * connection for transaction-mode clients, under the same name: the connection is closed after
+     * such a session rather than handed to them again.
+     */
+    @Test
+    void withoutAResetQueryASessionCannotReplaceStatementsPreparedForTransactionPooling() throws SQLException {
+        try (ProxyFixture mixed = ProxyFixture.start(NO_RESET, "x")) {
+            String pooled = "pooled_" + mixed.orgId("x");
+            mixed.update(r -> r.withUser(new User(pooled, ScramVerifier.fromPassword(ProxyFixture.PASSWORD), mixed.orgId("x"),
+                    Set.of(), Set.of(), false, PoolMode.TRANSACTION)));
+            java.util.Properties properties = new java.util.Properties();
+            properties.setProperty("user", pooled);
+            properties.setProperty("password", ProxyFixture.PASSWORD);
+            properties.setProperty("prepareThreshold", "1");
+            try (Connection client = java.sql.DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + mixed.port() + "/app", properties);
+                 java.sql.PreparedStatement plusOne = client.prepareStatement("SELECT ?::int + 1")) {
+                plusOne.setInt(1, 1);
+                for (int i = 0; i < 3; i++) {
+                    try (ResultSet rows = plusOne.executeQuery()) {
+                        rows.next();
+                        assertThat(rows.getInt(1)).isEqualTo(2);
+                    }
+                }
+                try (Connection session = mixed.connect("x")) {
+                    String name = single(session, "SELECT name FROM pg_prepared_statements WHERE name LIKE 'pgtenant%'");
+                    execute(session, "DEALLOCATE " + name);
+                    execute(session, "PREPARE " + name + "(int) AS SELECT 1000 + $1");
+                }
+                try (ResultSet rows = plusOne.executeQuery()) {
+                    rows.next();
+                    assertThat(rows.getInt(1)).isEqualTo(2);
+                }
             }
         }
     }

@@ -181,6 +181,13 @@ public final class BackendPool {
     public void resetAndRelease(BackendConnection connection) {
         String reset = settings.resetQuery();
         if (reset.isBlank()) {
+            if (connection.statements().size() > 0) {
+                // The session could have replaced them under their names, and the next transaction-mode
+                // client would run its SQL with their parameters.
+                discard(connection, "a session ended on it without a reset query, so the statements prepared on it"
+                        + " for transaction pooling may no longer be what they were");
+                return;
+            }
             connection.forgetClientSettings();
             // What the session set stays: the next login starts with RESET ALL.
             connection.markSettingsChanged();
