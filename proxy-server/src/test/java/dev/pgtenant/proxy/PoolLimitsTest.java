@@ -208,6 +208,41 @@ class PoolLimitsTest {
         }
     }
 
+    /**
+     * A pool whose clients the server budget keeps waiting costs the others one connection at a time:
+     * releases that come before the first closed connection has freed its slot keep theirs.
+     */
+    @Test
+    void aStarvedOrganizationCostsAnotherOneConnectionAtATime() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyFixture.pool(3, 3, Duration.ofSeconds(20)), 1, "a", "b")) {
+            proxy.connect("a").close();
+            BackendPool pool = proxy.server().pools().all().stream()
+                    .filter(p -> p.target().database().equals(proxy.database("a"))).findFirst().orElseThrow();
+            EventExecutor loop = proxy.server().eventLoops().next();
+            java.util.List<dev.pgtenant.proxy.backend.BackendConnection> held = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<dev.pgtenant.proxy.backend.BackendConnection> lent = new CompletableFuture<>();
+                pool.acquire(loop, (connection, problem) -> {
+                    if (problem != null) {
+                        lent.completeExceptionally(problem);
+                    } else {
+                        lent.complete(connection);
+                    }
+                });
+                held.add(lent.get(20, TimeUnit.SECONDS));
+            }
+            CompletableFuture<Connection> starved = CompletableFuture.supplyAsync(() -> connect(proxy, "b"));
+            Await.until(() -> proxy.stats("b").waiting() == 1, Duration.ofSeconds(10), () -> "" + proxy.stats("b"));
+
+            // All three come back in one task on the loop, ahead of any close it asks for.
+            loop.submit(() -> held.forEach(pool::release)).get(10, TimeUnit.SECONDS);
+            try (Connection b = starved.get(20, TimeUnit.SECONDS)) {
+                assertThat(RoutingIntegrationTest.canary(b)).isEqualTo(proxy.orgId("b"));
+            }
+            assertThat(proxy.stats("a").idle()).as("connections of a kept").isEqualTo(2);
+        }
+    }
+
     private static Connection connect(ProxyFixture proxy, String org) {
         try {
             return proxy.connect(org);

@@ -158,6 +158,12 @@ public final class BackendPool {
             }
             if (closeBecause != null) {
                 forgetLocked(connection);
+                if (starved != null) {
+                    // Its slot is the starved pool's once the socket has closed: until then, no other
+                    // release closes one more for the same clients.
+                    evicted.add(connection);
+                    server.evictingLocked();
+                }
             }
             // Nobody waits on this server: dispatch would find nothing, and a client that starts
             // waiting dispatches itself. Skipping it saves taking the monitor again per transaction.

@@ -61,6 +61,11 @@ final class BackendServer {
         total++;
     }
 
+    /** Called with the monitor held, when a connection starts closing to free its slot for another pool. */
+    void evictingLocked() {
+        evicting++;
+    }
+
     /** Called with the monitor held, once a connection's socket has closed. */
     void closed(boolean evicted) {
         total--;
@@ -108,7 +113,7 @@ final class BackendServer {
                     if (!hasRoom()) {
                         // The slot frees when the evicted socket has closed; that close dispatches again.
                         if (evicting == 0 && evictIdleLocked(pool, actions)) {
-                            evicting++;
+                            evictingLocked();
                         }
                         break;
                     }
@@ -141,9 +146,13 @@ final class BackendServer {
         return found;
     }
 
-    /** A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting. */
+    /**
+     * A pool, other than {@code releasing}, with clients waiting that the budget keeps from connecting;
+     * null while a connection closing for one is still in the budget (or there is room): each release
+     * would otherwise close one more for the same clients before the first close had freed its slot.
+     */
     BackendPool starvedPoolLocked(BackendPool releasing) {
-        if (waiting.isEmpty()) {
+        if (waiting.isEmpty() || evicting > 0 || hasRoom()) {
             return null;
         }
         BackendPool starved = null;
