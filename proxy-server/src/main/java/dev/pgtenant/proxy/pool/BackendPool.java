@@ -471,6 +471,7 @@ public final class BackendPool {
         long timeout = settings.acquireTimeout().toNanos();
         List<PoolWaiter> overdue = new java.util.ArrayList<>();
         PoolWaiter next;
+        long nextDeadline = 0;
         PoolStats stats;
         synchronized (server) {
             long now = System.nanoTime();
@@ -479,6 +480,10 @@ public final class BackendPool {
             }
             next = waiters.peekFirst();
             expiryTimerSet = next != null;
+            // Read here: a waiter is reused, and once out of the monitor it may be queued again, later.
+            if (next != null) {
+                nextDeadline = next.enqueuedNanos() + timeout;
+            }
             stats = new PoolStats(idle.size(), connections.size() - idle.size(), opening, waiters.size());
         }
         if (!overdue.isEmpty()) {
@@ -493,7 +498,7 @@ public final class BackendPool {
                     + stats.active() + " in use of at most " + settings.maxSize() + "); try again later or raise pool.maxSize"));
         }
         if (next != null) {
-            scheduleExpiry(next.loop(), next.enqueuedNanos() + timeout - System.nanoTime());
+            scheduleExpiry(next.loop(), nextDeadline - System.nanoTime());
         }
     }
 
