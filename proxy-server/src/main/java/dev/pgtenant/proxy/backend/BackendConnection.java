@@ -69,6 +69,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private String closeReason;
     private boolean closed;
     private volatile boolean settingsChanged;
+    /** Set by {@link #close}: the connection is not to be handed out, even before its channel closes. */
+    private volatile boolean closing;
     /** Incremented by every ParameterStatus after login, so a settled check sees any change since. */
     private volatile int parameterChanges;
     /** {@link #parameterStatusMessages}, with the {@link #parameterChanges} count it was encoded at. */
@@ -251,7 +253,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     }
 
     public boolean isOpen() {
-        return channel != null && channel.isActive();
+        return channel != null && !closing && channel.isActive();
     }
 
     /**
@@ -336,6 +338,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         if (channel == null) {
             return;
         }
+        // Seen by the pool at once, from any loop: the close itself waits its turn on this connection's loop.
+        closing = true;
         channel.eventLoop().execute(() -> {
             if (closeReason == null) {
                 closeReason = reason;
