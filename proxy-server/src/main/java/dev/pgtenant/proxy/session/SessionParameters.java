@@ -74,32 +74,28 @@ public final class SessionParameters {
     }
 
     /**
-     * An escape-string literal, safe whatever standard_conforming_strings is, and in ASCII alone: the
-     * server reads a query in the client_encoding the connection's last client left, and other
-     * characters go as Unicode escapes, which mean the same in every encoding (a multibyte character
-     * of SJIS or BIG5 can end in the byte of a backslash).
+     * A text value as SQL in ASCII alone: the server reads a query in the client_encoding the
+     * connection's last client left, and a multibyte character of SJIS or BIG5 can even end in the
+     * byte of a backslash. ASCII goes as an escape-string literal, safe whatever
+     * standard_conforming_strings is; anything else as its UTF-8 bytes, converted to the database's
+     * encoding by the server (passed through unchanged on SQL_ASCII, as Unicode escapes would not be).
      */
     public static String literal(String value) {
-        StringBuilder sql = new StringBuilder(value.length() + 3).append("E'");
-        value.codePoints().forEach(c -> {
-            if (c == '\\') {
-                sql.append("\\\\");
-            } else if (c == '\'') {
-                sql.append("''");
-            } else if (c >= 0x20 && c < 0x7F) {
-                sql.append((char) c);
-            } else if (c <= 0xFFFF) {
-                sql.append("\\u").append(hex(c, 4));
-            } else {
-                sql.append("\\U").append(hex(c, 8));
-            }
-        });
-        return sql.append('\'').toString();
+        if (!isAscii(value)) {
+            return "pg_catalog.convert_from(pg_catalog.decode('"
+                    + java.util.HexFormat.of().formatHex(value.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    + "', 'hex'), 'UTF8')";
+        }
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
-    private static String hex(int value, int digits) {
-        String hex = Integer.toHexString(value);
-        return "0".repeat(digits - hex.length()) + hex;
+    private static boolean isAscii(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
