@@ -368,10 +368,16 @@ public final class BackendPool {
 
     /** Closes this pool's oldest idle connection to free a server slot for another organization. */
     boolean evictOldestIdleLocked(List<Runnable> actions) {
-        BackendConnection oldest = idle.pollFirst();
-        if (oldest == null) {
+        BackendConnection candidate = idle.pollFirst();
+        while (candidate != null && !candidate.isOpen()) {
+            // Closing already: its slot frees without an eviction, and counting one would wait for a close that has run.
+            forgetLocked(candidate);
+            candidate = idle.pollFirst();
+        }
+        if (candidate == null) {
             return false;
         }
+        BackendConnection oldest = candidate;
         forgetLocked(oldest);
         evicted.add(oldest);
         actions.add(() -> oldest.close("closed to make room for another organization's client"));
@@ -414,7 +420,6 @@ public final class BackendPool {
                 opened(null, error instanceof ProtocolException p ? p
                         : new ProtocolException(SqlState.UNABLE_TO_ESTABLISH_CONNECTION, error.getMessage(), error));
             } else {
-                connection.channel().closeFuture().addListener(f -> closed(connection));
                 opened(connection, null);
             }
         });
@@ -435,8 +440,13 @@ public final class BackendPool {
                 idle.addLast(connection);
             }
         }
-        if (connection != null && retired) {
-            connection.close("its database left the registry or moved to another backend");
+        if (connection != null) {
+            // Only once the connection is in the books: a socket that closed already is taken out of
+            // them again at once, where a listener that ran first would have left it idle and dead.
+            connection.channel().closeFuture().addListener(f -> closed(connection));
+            if (retired) {
+                connection.close("its database left the registry or moved to another backend");
+            }
         }
         if (problem != null) {
             log.warn("cannot open a backend connection to {}: {}", target.describe(), problem.getMessage());
