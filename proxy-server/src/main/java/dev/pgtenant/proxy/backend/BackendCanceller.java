@@ -7,11 +7,12 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import java.util.concurrent.CompletableFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +50,7 @@ public final class BackendCanceller {
                         done.complete(true);
                         return;
                     }
-                    java.util.concurrent.atomic.AtomicBoolean gaveUp = new java.util.concurrent.atomic.AtomicBoolean();
+                    AtomicBoolean gaveUp = new AtomicBoolean();
                     connected.channel().closeFuture().addListener(closed -> done.complete(!gaveUp.get()));
                     // A backend that never closes the cancel connection must not hold anything up.
                     connected.channel().eventLoop().schedule(() -> {

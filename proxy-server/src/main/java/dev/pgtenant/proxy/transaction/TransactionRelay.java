@@ -2071,7 +2071,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         return "pg_catalog.set_config(" + SessionParameters.literal(name) + ", " + SessionParameters.literal(value) + ", false)";
     }
 
-
     private static boolean isReported(String name) {
         return SessionStateScanner.isReported(name);
     }
