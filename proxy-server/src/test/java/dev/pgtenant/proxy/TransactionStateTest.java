@@ -648,33 +648,70 @@ class TransactionStateTest {
     @Test
     void withoutAResetQueryASessionCannotReplaceStatementsPreparedForTransactionPooling() throws SQLException {
         try (ProxyFixture mixed = ProxyFixture.start(NO_RESET, "x")) {
-            String pooled = "pooled_" + mixed.orgId("x");
-            mixed.update(r -> r.withUser(new User(pooled, ScramVerifier.fromPassword(ProxyFixture.PASSWORD), mixed.orgId("x"),
-                    Set.of(), Set.of(), false, PoolMode.TRANSACTION)));
-            java.util.Properties properties = new java.util.Properties();
-            properties.setProperty("user", pooled);
-            properties.setProperty("password", ProxyFixture.PASSWORD);
-            properties.setProperty("prepareThreshold", "1");
-            try (Connection client = java.sql.DriverManager.getConnection(
-                    "jdbc:postgresql://127.0.0.1:" + mixed.port() + "/app", properties);
+            try (Connection client = transactionModeUser(mixed, "x");
                  java.sql.PreparedStatement plusOne = client.prepareStatement("SELECT ?::int + 1")) {
                 plusOne.setInt(1, 1);
                 for (int i = 0; i < 3; i++) {
-                    try (ResultSet rows = plusOne.executeQuery()) {
-                        rows.next();
-                        assertThat(rows.getInt(1)).isEqualTo(2);
-                    }
+                    assertThat(firstInt(plusOne)).isEqualTo(2);
                 }
                 try (Connection session = mixed.connect("x")) {
                     String name = single(session, "SELECT name FROM pg_prepared_statements WHERE name LIKE 'pgtenant%'");
                     execute(session, "DEALLOCATE " + name);
                     execute(session, "PREPARE " + name + "(int) AS SELECT 1000 + $1");
                 }
-                try (ResultSet rows = plusOne.executeQuery()) {
-                    rows.next();
-                    assertThat(rows.getInt(1)).isEqualTo(2);
-                }
+                assertThat(firstInt(plusOne)).isEqualTo(2);
             }
+        }
+    }
+
+    /**
+     * Without a reset query, a session can also take a statement name the proxy has not used on its
+     * connection yet: the transaction-mode client that then prepares that statement there gets the
+     * error once, and the connection serves no one after it.
+     */
+    @Test
+    void aStatementNameTakenByASessionCostsOneErrorNotEveryExecution() throws SQLException {
+        try (ProxyFixture mixed = ProxyFixture.start(NO_RESET, "y")) {
+            try (Connection client = transactionModeUser(mixed, "y");
+                 java.sql.PreparedStatement plusOne = client.prepareStatement("SELECT ?::int + 1")) {
+                plusOne.setInt(1, 1);
+                assertThat(firstInt(plusOne)).isEqualTo(2);
+                String name;
+                // This session ends on a connection with the proxy's statement: it is closed (see above).
+                try (Connection session = mixed.connect("y")) {
+                    name = single(session, "SELECT name FROM pg_prepared_statements WHERE name LIKE 'pgtenant%'");
+                }
+                // The next session gets a new connection, with nothing of the proxy's on it, and takes the name.
+                try (Connection session = mixed.connect("y")) {
+                    execute(session, "PREPARE " + name + "(int) AS SELECT 1000 + $1");
+                }
+                assertThatThrownBy(() -> firstInt(plusOne)).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo("42P05"));
+                assertThat(firstInt(plusOne)).isEqualTo(2);
+                assertThat(firstInt(plusOne)).isEqualTo(2);
+            }
+        }
+    }
+
+    /**
+     * A pgjdbc connection of a user of organization {@code key} that {@code fixture}'s session pool
+     * serves in transaction mode, preparing statements from their first use.
+     */
+    private static Connection transactionModeUser(ProxyFixture fixture, String key) throws SQLException {
+        String pooled = "pooled_" + fixture.orgId(key);
+        fixture.update(r -> r.withUser(new User(pooled, ScramVerifier.fromPassword(ProxyFixture.PASSWORD), fixture.orgId(key),
+                Set.of(), Set.of(), false, PoolMode.TRANSACTION)));
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("user", pooled);
+        properties.setProperty("password", ProxyFixture.PASSWORD);
+        properties.setProperty("prepareThreshold", "1");
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + fixture.port() + "/app", properties);
+    }
+
+    private static int firstInt(java.sql.PreparedStatement statement) throws SQLException {
+        try (ResultSet rows = statement.executeQuery()) {
+            rows.next();
+            return rows.getInt(1);
         }
     }
 

@@ -64,6 +64,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static final Logger log = LoggerFactory.getLogger(TransactionRelay.class);
     /** The largest batch kept for running it again. */
     private static final int MAX_REPLAY_BYTES = 64 * 1024;
+    /** PostgreSQL's SQLSTATE for a prepared statement name already in use. */
+    private static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
     private static final String STALE_PLAN = "cached plan must not change result type";
     /** Messages held with no backend on its way (named Parses before their Sync) may add up to this many bytes. */
     private static final int MAX_WAITING_BYTES = 1024 * 1024;
@@ -140,10 +142,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
     private volatile int cancelsInFlight;
     /**
-     * A cancel request to the held backend went unanswered and may still be read by it: the backend
-     * must not serve another client, whose query it would cancel. On the client's loop only.
+     * Why the held backend must not serve another client, or null: a cancel request to it went
+     * unanswered and may still be read by it, or one of the proxy's statement names on it holds
+     * something else. On the client's loop only.
      */
-    private boolean cancelUnsettled;
+    private String unfitForNext;
     private BackendConnection backend;
     private Attachment attachment;
     /** Reused by the holds of connections on this client's own event loop (see attachmentFor). */
@@ -568,7 +571,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         current.output().discard();
-        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0 || cancelUnsettled;
+        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0 || unfitForNext != null;
         boolean pinned = pinnedBy != null;
         boolean extendedCopyUsed = extendedCopy;
         current.onLoop(() -> {
@@ -597,7 +600,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 session.executor().execute(() -> {
                     // Marked before the count drops, so that no release in between can miss it.
                     if (!Boolean.TRUE.equals(settled)) {
-                        cancelUnsettled = true;
+                        unfitForNext = "a cancel request sent to it went unanswered and could still reach another client's query";
                     }
                     CANCELS_IN_FLIGHT.decrementAndGet(this);
                     releaseIfDone();
@@ -1529,6 +1532,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                 return;
             }
         }
+        if (head != null && (head.kind() == Expectation.Kind.CLIENT_PARSE || head.kind() == Expectation.Kind.INTERNAL_PARSE)
+                && head.text() != null && hasSqlState(buffer, index, length, DUPLICATE_PREPARED_STATEMENT)) {
+            // Only a session with no reset query can have put it there; the proxy cannot trust that
+            // backend's statements any more.
+            unfitForNext = "the name " + head.text().backendName() + " the proxy prepares statements under was taken on it";
+        }
         if (head != null && !head.kind().endsWithReady()) {
             expected.poll();
             undo(head);
@@ -1600,13 +1609,23 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
+    private static boolean hasSqlState(ByteBuf buffer, int index, int length, String sqlState) {
+        ErrorResponse error = errorAt(buffer, index, length);
+        return error != null && sqlState.equals(error.sqlState());
+    }
+
     private static boolean isStalePlan(ByteBuf buffer, int index, int length) {
+        ErrorResponse error = errorAt(buffer, index, length);
+        return error != null && "0A000".equals(error.sqlState()) && error.message() != null && error.message().startsWith(STALE_PLAN);
+    }
+
+    /** The ErrorResponse at {@code index} of {@code buffer}; null when it is malformed. */
+    private static ErrorResponse errorAt(ByteBuf buffer, int index, int length) {
         try {
-            ErrorResponse error = (ErrorResponse) BackendMessages.decode((byte) 'E',
+            return (ErrorResponse) BackendMessages.decode((byte) 'E',
                     buffer.slice(index + Frame.HEADER_LENGTH, length - Frame.HEADER_LENGTH));
-            return "0A000".equals(error.sqlState()) && error.message() != null && error.message().startsWith(STALE_PLAN);
         } catch (ProtocolException e) {
-            return false;
+            return null;
         }
     }
 
@@ -1868,9 +1887,13 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.output().flush();
-        if (cancelUnsettled) {
-            cancelUnsettled = false;
-            connection.onLoop(TransactionRelay::discardAfterUnsettledCancel, pool);
+        if (unfitForNext != null) {
+            String reason = unfitForNext;
+            unfitForNext = null;
+            connection.onLoop(() -> {
+                connection.setUser(null);
+                pool.discard(connection, reason);
+            });
         } else {
             connection.onLoop(TransactionRelay::giveBack, pool);
         }
@@ -1883,11 +1906,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private static void giveBack(BackendConnection connection, BackendPool pool) {
         connection.setUser(null);
         pool.release(connection);
-    }
-
-    private static void discardAfterUnsettledCancel(BackendConnection connection, BackendPool pool) {
-        connection.setUser(null);
-        pool.discard(connection, "a cancel request sent to it went unanswered and could still reach another client's query");
     }
 
     private void lostTrack(String what) {
