@@ -21,6 +21,9 @@ public final class BackendCanceller {
 
     private static final Logger log = LoggerFactory.getLogger(BackendCanceller.class);
 
+    /** Why a backend whose cancel request went unanswered serves no other client (see {@link #cancel}). */
+    public static final String UNANSWERED = "a cancel request sent to it went unanswered and could still reach another client's query";
+
     private final EventLoopGroup loops;
     private final Class<? extends Channel> channelType;
     private final Duration connectTimeout;

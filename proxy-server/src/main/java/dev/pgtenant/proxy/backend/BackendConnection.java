@@ -71,6 +71,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private volatile boolean settingsChanged;
     /** Set by {@link #close}: the connection is not to be handed out, even before its channel closes. */
     private volatile boolean closing;
+    /** Why the connection must not serve another client once its current one lets it go; null when it may. */
+    private volatile String unfitForNext;
     /** Incremented by every ParameterStatus after login, so a settled check sees any change since. */
     private volatile int parameterChanges;
     /** {@link #parameterStatusMessages}, with the {@link #parameterChanges} count it was encoded at. */
@@ -254,6 +256,19 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     public boolean isOpen() {
         return channel != null && !closing && channel.isActive();
+    }
+
+    /**
+     * The connection may serve its current client on, but no other: the pool closes it when it comes
+     * back. From any thread.
+     */
+    public void markUnfitForNext(String reason) {
+        unfitForNext = reason;
+    }
+
+    /** Why the connection must not serve another client; null when it may. */
+    public String unfitForNext() {
+        return unfitForNext;
     }
 
     /**

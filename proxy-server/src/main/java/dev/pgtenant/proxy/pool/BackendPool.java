@@ -142,6 +142,8 @@ public final class BackendPool {
             BackendPool starved = server.starvedPoolLocked(this);
             if (!connection.isOpen() || connection.status() != ReadyForQuery.TransactionStatus.IDLE) {
                 closeBecause = "returned to the pool in a state that is not idle";
+            } else if (connection.unfitForNext() != null) {
+                closeBecause = connection.unfitForNext();
             } else if (retired) {
                 closeBecause = "its database left the registry or moved to another backend";
             } else if (age > settings.maxLifetime().toNanos()) {
@@ -185,6 +187,10 @@ public final class BackendPool {
      * otherwise closes it.
      */
     public void resetAndRelease(BackendConnection connection) {
+        if (connection.unfitForNext() != null) {
+            discard(connection, connection.unfitForNext());
+            return;
+        }
         String reset = settings.resetQuery();
         if (reset.isBlank()) {
             if (connection.statements().size() > 0) {

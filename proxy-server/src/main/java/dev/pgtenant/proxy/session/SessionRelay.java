@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.session;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendUser;
 import dev.pgtenant.proxy.pool.BackendPool;
@@ -20,8 +21,6 @@ final class SessionRelay implements Relay, BackendUser {
     private final BackendPool pool;
     private final AtomicInteger awaitingReady = new AtomicInteger();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
-    /** A cancel request went unanswered and may still be read: the backend must not serve another client. */
-    private volatile boolean cancelUnsettled;
     private volatile BackendConnection backend;
     private boolean unsyncedExtendedQuery;
 
@@ -133,12 +132,12 @@ final class SessionRelay implements Relay, BackendUser {
             return;
         }
         boolean unsynced = unsyncedExtendedQuery;
-        boolean cancelPending = cancelsInFlight.get() > 0 || cancelUnsettled;
+        boolean cancelPending = cancelsInFlight.get() > 0;
         // Decided on the backend's loop, where its status and the replies counted so far are current.
         current.onLoop(() -> {
             current.setUser(null);
             if (cancelPending) {
-                pool.discard(current, "a cancel request for its client was still in flight or went unanswered");
+                pool.discard(current, "a cancel request for its client was still in flight");
             } else if (current.status() != TransactionStatus.IDLE) {
                 pool.discard(current, "its client left inside a transaction");
             } else if (awaitingReady.get() > 0 || unsynced) {
@@ -161,7 +160,7 @@ final class SessionRelay implements Relay, BackendUser {
                 .whenComplete((settled, failure) -> {
                     // Marked before the count drops, so that a client leaving in between cannot miss it.
                     if (!Boolean.TRUE.equals(settled)) {
-                        cancelUnsettled = true;
+                        current.markUnfitForNext(BackendCanceller.UNANSWERED);
                     }
                     cancelsInFlight.decrementAndGet();
                 });

@@ -12,6 +12,7 @@ import dev.pgtenant.protocol.message.backend.ParameterStatus;
 import dev.pgtenant.protocol.message.backend.ParseComplete;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendQuery;
 import dev.pgtenant.proxy.backend.BackendUser;
@@ -141,12 +142,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private HeldMessages waiting = HeldMessages.NONE;
     /** Cancel requests sent and not yet answered; updated through CANCELS_IN_FLIGHT, from any thread. */
     private volatile int cancelsInFlight;
-    /**
-     * Why the held backend must not serve another client, or null: a cancel request to it went
-     * unanswered and may still be read by it, or one of the proxy's statement names on it holds
-     * something else. On the client's loop only.
-     */
-    private String unfitForNext;
     private BackendConnection backend;
     private Attachment attachment;
     /** Reused by the holds of connections on this client's own event loop (see attachmentFor). */
@@ -571,7 +566,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         current.output().discard();
-        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0 || unfitForNext != null;
+        boolean dirty = awaitingReady > 0 || unsynced || !expected.isEmpty() || cancelsInFlight > 0;
         boolean pinned = pinnedBy != null;
         boolean extendedCopyUsed = extendedCopy;
         current.onLoop(() -> {
@@ -596,15 +591,14 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             CANCELS_IN_FLIGHT.decrementAndGet(this);
             return;
         }
-        session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((settled, failure) ->
-                session.executor().execute(() -> {
-                    // Marked before the count drops, so that no release in between can miss it.
-                    if (!Boolean.TRUE.equals(settled)) {
-                        unfitForNext = "a cancel request sent to it went unanswered and could still reach another client's query";
-                    }
-                    CANCELS_IN_FLIGHT.decrementAndGet(this);
-                    releaseIfDone();
-                }));
+        session.context().canceller().cancel(current.target().server(), current.key()).whenComplete((settled, failure) -> {
+            // Marked before the count drops, so that no release in between can miss it.
+            if (!Boolean.TRUE.equals(settled)) {
+                current.markUnfitForNext(BackendCanceller.UNANSWERED);
+            }
+            CANCELS_IN_FLIGHT.decrementAndGet(this);
+            session.executor().execute(this::releaseIfDone);
+        });
     }
 
     /**
@@ -1533,10 +1527,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
         }
         if (head != null && (head.kind() == Expectation.Kind.CLIENT_PARSE || head.kind() == Expectation.Kind.INTERNAL_PARSE)
-                && head.text() != null && hasSqlState(buffer, index, length, DUPLICATE_PREPARED_STATEMENT)) {
+                && head.text() != null && backend != null && hasSqlState(buffer, index, length, DUPLICATE_PREPARED_STATEMENT)) {
             // Only a session with no reset query can have put it there; the proxy cannot trust that
             // backend's statements any more.
-            unfitForNext = "the name " + head.text().backendName() + " the proxy prepares statements under was taken on it";
+            backend.markUnfitForNext("the name " + head.text().backendName() + " the proxy prepares statements under was taken on it");
         }
         if (head != null && !head.kind().endsWithReady()) {
             expected.poll();
@@ -1887,16 +1881,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         connection.markSettingsChanged();
         // The backend's read-complete event will reach its next user, not this relay: flush now.
         session.output().flush();
-        if (unfitForNext != null) {
-            String reason = unfitForNext;
-            unfitForNext = null;
-            connection.onLoop(() -> {
-                connection.setUser(null);
-                pool.discard(connection, reason);
-            });
-        } else {
-            connection.onLoop(TransactionRelay::giveBack, pool);
-        }
+        connection.onLoop(TransactionRelay::giveBack, pool);
         if (released != null && released == localAttachment) {
             // Given back inline, so nothing names the link any more; an idle session keeps no connection alive.
             released.connection = null;
