@@ -74,6 +74,11 @@ public record ProxyConfig(String listen, String registry, String dataDirectory, 
                 maxMessageSize, value, pool);
     }
 
+    public ProxyConfig withMaxMessageSize(Integer value) {
+        return new ProxyConfig(listen, registry, dataDirectory, embeddedPort, databaseAliases, authenticationTimeout,
+                value, ioThreads, pool);
+    }
+
     /** Where the proxy listens: {@code host:port}, {@code [v6]:port} or {@code :port} for all interfaces. */
     public record ListenAddress(String host, int port) {
         public static ListenAddress parse(String text) {

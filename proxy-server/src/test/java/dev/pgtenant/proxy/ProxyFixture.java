@@ -42,12 +42,15 @@ final class ProxyFixture implements AutoCloseable {
     private final ProxyServer server;
 
     private ProxyFixture(PoolSettings pool, Integer ioThreads, String... orgKeys) throws SQLException {
+        this(ProxyConfig.DEFAULTS.withPool(pool).withIoThreads(ioThreads), orgKeys);
+    }
+
+    private ProxyFixture(ProxyConfig configured, String... orgKeys) throws SQLException {
         BufferLeaks.watch();
         for (String key : orgKeys) {
             addOrganization(key);
         }
-        ProxyConfig config = ProxyConfig.DEFAULTS.withListen("127.0.0.1:0").withPool(pool).withIoThreads(ioThreads);
-        server = ProxyServer.start(config, registry::get, null);
+        server = ProxyServer.start(configured.withListen("127.0.0.1:0"), registry::get, null);
     }
 
     static ProxyFixture start(String... orgKeys) throws SQLException {
@@ -64,6 +67,11 @@ final class ProxyFixture implements AutoCloseable {
      */
     static ProxyFixture start(PoolSettings pool, int ioThreads, String... orgKeys) throws SQLException {
         return new ProxyFixture(pool, ioThreads, orgKeys);
+    }
+
+    /** With {@code config} (its listen address aside) in place of the defaults. */
+    static ProxyFixture start(ProxyConfig config, String... orgKeys) throws SQLException {
+        return new ProxyFixture(config, orgKeys);
     }
 
     static PoolSettings pool(int maxSize, int maxServerConnections, Duration acquireTimeout) {

@@ -8,7 +8,8 @@ import io.netty.buffer.DefaultByteBufHolder;
  * forwards {@link #content()} untouched; code that must look inside uses {@link #body()}.
  * A scanner that merges runs ({@link MessageScanner#mergingRuns}) may instead give one frame for
  * several consecutive messages of a type forwarded without being looked into, such as DataRow:
- * then {@link #count()} says how many. Reference counted: whoever ends up holding a frame releases it once.
+ * then {@link #count()} says how many. A relaying scanner ({@link MessageScanner#relaying}) may give
+ * a frame of part of one such message, with a count of 0. Reference counted: whoever ends up holding a frame releases it once.
  */
 public final class Frame extends DefaultByteBufHolder {
 
@@ -32,8 +33,8 @@ public final class Frame extends DefaultByteBufHolder {
 
     private Frame(byte type, ByteBuf messages, int count, ByteBuf source, int sourceIndex) {
         super(messages);
-        if (count < 1) {
-            throw new IllegalArgumentException("a frame holds at least one message");
+        if (count < 0) {
+            throw new IllegalArgumentException("a frame holds part of a message, one message or more");
         }
         this.type = type;
         this.count = count;
@@ -66,7 +67,7 @@ public final class Frame extends DefaultByteBufHolder {
         return type;
     }
 
-    /** How many messages of {@link #type()} the frame holds: 1 unless its decoder merged a run. */
+    /** How many messages of {@link #type()} the frame holds: 1 unless its decoder merged a run; 0 for part of one. */
     public int count() {
         return count;
     }
@@ -86,7 +87,7 @@ public final class Frame extends DefaultByteBufHolder {
      */
     public ByteBuf body() {
         if (count != 1) {
-            throw new IllegalStateException("a run of " + count + " messages has no single body");
+            throw new IllegalStateException(count == 0 ? "part of a message has no body" : "a run of " + count + " messages has no single body");
         }
         ByteBuf message = content();
         return message.slice(message.readerIndex() + HEADER_LENGTH, message.readableBytes() - HEADER_LENGTH);

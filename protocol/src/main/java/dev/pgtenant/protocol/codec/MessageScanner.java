@@ -18,6 +18,11 @@ import io.netty.buffer.ByteBufAllocator;
  * messages from the server, already in memory, on as one: a relay forwards them without looking
  * inside, and a large result then costs one call per read instead of one per row.
  *
+ * <p>A {@linkplain #relaying relaying} scanner does the same, and hands on a DataRow or CopyData
+ * message that is not whole in the read in parts, as its bytes arrive, with a {@code count} of 0:
+ * a relay forwards them as they come, so a value of any size (PostgreSQL allows 1 GB) passes
+ * without being gathered, and without {@code maxMessageSize}, which limits every other message.
+ *
  * <p>Bytes kept from one read are never moved to make room for the next, and a prefix already handed
  * on is never copied: a relay may still be forwarding it. While a large message arrives, each new
  * buffer has room for up to twice the bytes in, never more than the message: gathering it copies
@@ -32,26 +37,39 @@ public final class MessageScanner {
     private final Direction direction;
     private final int maxMessageSize;
     private final boolean mergeRuns;
+    private final boolean streamRows;
+    /** The type of the DataRow or CopyData being handed on in parts, and how many of its bytes are still to come. */
+    private byte partType;
+    private long partRemaining;
     /** The start of a message that has not arrived whole, with what there is of it; null when none. */
     private ByteBuf kept;
     private boolean failed;
 
     public MessageScanner(Direction direction, int maxMessageSize) {
-        this(direction, maxMessageSize, false);
+        this(direction, maxMessageSize, false, false);
     }
 
-    private MessageScanner(Direction direction, int maxMessageSize, boolean mergeRuns) {
+    private MessageScanner(Direction direction, int maxMessageSize, boolean mergeRuns, boolean streamRows) {
         if (maxMessageSize < Frame.HEADER_LENGTH) {
             throw new IllegalArgumentException("maxMessageSize must be at least " + Frame.HEADER_LENGTH);
         }
         this.direction = direction;
         this.maxMessageSize = maxMessageSize;
         this.mergeRuns = mergeRuns;
+        this.streamRows = streamRows;
     }
 
     /** A scanner of a server's messages that hands on runs of DataRow or CopyData as one. */
     public static MessageScanner mergingRuns(int maxMessageSize) {
-        return new MessageScanner(Direction.BACKEND, maxMessageSize, true);
+        return new MessageScanner(Direction.BACKEND, maxMessageSize, true, false);
+    }
+
+    /**
+     * A scanner of a server's messages for a relay: it merges runs, and hands on a DataRow or
+     * CopyData message not whole in a read in parts, whatever its length (see {@link MessageHandler#message}).
+     */
+    public static MessageScanner relaying(int maxMessageSize) {
+        return new MessageScanner(Direction.BACKEND, maxMessageSize, true, true);
     }
 
     /**
@@ -79,6 +97,9 @@ public final class MessageScanner {
     }
 
     private void scan(ByteBuf buffer, MessageHandler handler) {
+        if (partRemaining > 0 && buffer.isReadable() && !handPart(buffer, buffer.readerIndex(), handler)) {
+            return;
+        }
         while (buffer.readableBytes() >= Frame.HEADER_LENGTH) {
             int start = buffer.readerIndex();
             byte type = buffer.getByte(start);
@@ -90,11 +111,16 @@ public final class MessageScanner {
                 buffer.skipBytes(buffer.readableBytes());
                 throw e;
             }
-            int messageLength = length + 1;
+            long messageLength = length + 1L;
             if (buffer.readableBytes() < messageLength) {
+                if (streams(type)) {
+                    partType = type;
+                    partRemaining = messageLength;
+                    handPart(buffer, start, handler);
+                }
                 return;
             }
-            int runLength = messageLength;
+            int runLength = (int) messageLength;
             int count = 1;
             if (mergeRuns && (type == 'D' || type == 'd')) {
                 // Only whole, valid messages of the same type join the run; anything else is handed on by itself next.
@@ -112,6 +138,18 @@ public final class MessageScanner {
                 return;
             }
         }
+    }
+
+    /** Hands on the bytes of the message under way that are in {@code buffer} from {@code start}; returns whether to go on. */
+    private boolean handPart(ByteBuf buffer, int start, MessageHandler handler) {
+        int length = (int) Math.min(partRemaining, buffer.writerIndex() - start);
+        partRemaining -= length;
+        buffer.readerIndex(start + length);
+        return handler.message(partType, buffer, start, length, 0);
+    }
+
+    private boolean streams(byte type) {
+        return streamRows && (type == 'D' || type == 'd');
     }
 
     /**
@@ -180,7 +218,7 @@ public final class MessageScanner {
         if (length < 4) {
             throw ProtocolException.violation("invalid message length " + length + ", below the minimum of 4");
         }
-        if (length > maxMessageSize - 1) {
+        if (length > maxMessageSize - 1 && !streams(type)) {
             throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "message of type " + Direction.describeType(type)
                     + " is " + (length + 1L) + " bytes long, over the limit of " + maxMessageSize + " bytes");
         }

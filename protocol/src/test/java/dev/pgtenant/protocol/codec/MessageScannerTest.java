@@ -142,4 +142,61 @@ class MessageScannerTest {
         assertThat(seen).containsExactly('1');
         assertThat(scanner.takeKept()).isNull();
     }
+
+    /**
+     * A relaying scanner hands on a DataRow longer than its limit as it arrives, header first, and
+     * the messages after it whole: nothing of the row is gathered.
+     */
+    @Test
+    void aRelayingScannerHandsOnALargeRowInPartsAsItArrives() {
+        byte[] row = new byte[5000];
+        java.util.Arrays.fill(row, (byte) 'x');
+        byte[] stream = bytes(message('D', (short) 1, row.length, row), message('C', "SELECT 1"), message('Z', 'I'));
+        int rowLength = 5 + 2 + 4 + row.length;
+        MessageScanner scanner = MessageScanner.relaying(1024);
+        List<Seen> seen = new ArrayList<>();
+        ByteArrayOutputStream handed = new ByteArrayOutputStream();
+        long mostHeld = 0;
+        for (int offset = 0; offset < stream.length; offset += 700) {
+            ByteBuf piece = tracking.allocator().buffer(700);
+            piece.writeBytes(stream, offset, Math.min(700, stream.length - offset));
+            scanner.read(piece, tracking.allocator(), (type, buffer, index, length, count) -> {
+                seen.add(new Seen((char) type, null, index, length, count));
+                handed.writeBytes(ByteBufUtil.getBytes(buffer, index, length));
+                return true;
+            });
+            mostHeld = Math.max(mostHeld, tracking.outstandingBytes());
+        }
+        assertThat(handed.toByteArray()).isEqualTo(stream);
+        List<Seen> parts = seen.stream().filter(s -> s.count() == 0).toList();
+        assertThat(parts).extracting(Seen::type).containsOnly('D');
+        assertThat(parts.stream().mapToInt(Seen::length).sum()).isEqualTo(rowLength);
+        assertThat(parts).hasSize((rowLength + 699) / 700);
+        assertThat(seen.subList(parts.size(), seen.size())).extracting(Seen::type, Seen::count)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple('C', 1), org.assertj.core.groups.Tuple.tuple('Z', 1));
+        assertThat(mostHeld).as("bytes held between reads").isZero();
+        assertThat(scanner.takeKept()).isNull();
+    }
+
+    @Test
+    void aRelayingScannerStillLimitsEveryOtherMessage() {
+        MessageScanner scanner = MessageScanner.relaying(1024);
+        byte[] error = message('E', (byte) 'M', "x".repeat(2000), (byte) 0, (byte) 0);
+        assertThatThrownBy(() -> scanner.read(tracking.bytes(java.util.Arrays.copyOf(error, 100)), tracking.allocator(),
+                (type, buffer, index, length, count) -> true))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("over the limit of 1024 bytes");
+    }
+
+    /** A row cut off for good, as when the server goes away mid-row: what is handed on is all there was, and nothing is held. */
+    @Test
+    void aRowThatNeverEndsLeavesNothingHeld() {
+        MessageScanner scanner = MessageScanner.relaying(1024);
+        List<Integer> lengths = new ArrayList<>();
+        scanner.read(tracking.bytes(new byte[] {'d', 0x7f, 0, 0, 0, 1, 2, 3}), tracking.allocator(),
+                (type, buffer, index, length, count) -> lengths.add(length));
+        scanner.read(tracking.bytes(new byte[] {4, 5}), tracking.allocator(), (type, buffer, index, length, count) -> lengths.add(length));
+        assertThat(lengths).containsExactly(8, 2);
+        scanner.discard();
+        assertThat(scanner.takeKept()).isNull();
+    }
 }

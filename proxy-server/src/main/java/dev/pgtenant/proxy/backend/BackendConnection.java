@@ -86,7 +86,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     public BackendConnection(BackendTarget target, ClientLogin login, Executor blockingWork, Duration loginTimeout,
                              int maxPreparedStatements, int maxMessageSize) {
-        this.scanner = MessageScanner.mergingRuns(maxMessageSize);
+        this.scanner = MessageScanner.relaying(maxMessageSize);
         this.statements = new BackendStatements(maxPreparedStatements);
         this.target = target;
         this.login = login;

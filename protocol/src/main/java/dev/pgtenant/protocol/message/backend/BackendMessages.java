@@ -14,8 +14,8 @@ public final class BackendMessages {
 
     public static BackendMessage decode(Frame frame) {
         if (frame.count() != 1) {
-            throw ProtocolException.violation("unexpected run of " + frame.count() + " messages of type "
-                    + Direction.describeType(frame.type()));
+            throw ProtocolException.violation("expected one whole message of type " + Direction.describeType(frame.type())
+                    + ", not " + (frame.count() == 0 ? "part of one" : "a run of " + frame.count()));
         }
         return decode(frame.type(), frame.body());
     }
