@@ -18,6 +18,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.pgtenant.protocol.message.backend.NotificationResponse;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.frontend.Query;
 import org.postgresql.PGConnection;
 
 /**
@@ -31,6 +34,8 @@ class LargeValuesTest {
     /** 32,768 MD5s in hex: a 1 MiB text whose every part differs, so a lost or repeated part shows. */
     private static final String VALUE = "(SELECT string_agg(md5(g::text), '' ORDER BY g) AS v FROM generate_series(1, 32768) g)";
     private static final int VALUE_LENGTH = 32_768 * 32;
+    /** A row far larger than what the sockets and the relay's water mark hold, so a client that stops reading keeps it in the middle. */
+    private static final int HELD_ROW = 32 * 1024 * 1024;
 
     static Stream<Arguments> modes() {
         return Stream.of(
@@ -86,6 +91,105 @@ class LargeValuesTest {
                 }
             }
         }
+    }
+
+    /**
+     * A notification for a client in the middle of a row (passed on in parts, and held there by a
+     * client that does not read) waits for the row's end: in the row, the client would read it as data.
+     */
+    @org.junit.jupiter.api.Test
+    void aNotificationWaitsForTheEndOfARowInParts() throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(ProxyConfig.DEFAULTS.withPool(ProxyFixture.transactionPool(4)), "a");
+             ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD);
+             Connection notifier = proxy.connect("a"); Statement statement = notifier.createStatement()) {
+            reader.awaitReady();
+            reader.raw().send(new Query("LISTEN big_row"));
+            reader.awaitReady();
+            statement.execute("LISTEN big_row");
+            reader.raw().send(new Query("SELECT repeat('x', " + HELD_ROW + ")"));
+            assertThat(readRowStart(reader.raw())).isEqualTo(HELD_ROW);
+            assertThat(readValue(reader.raw(), 64 * 1024)).isEqualTo(64 * 1024);
+            statement.execute("NOTIFY big_row, 'hello'");
+            // Delivered to both listeners in one go: once the notifier has it, the reader's is on its way.
+            assertThat(notifier.unwrap(PGConnection.class).getNotifications(10_000)).extracting(n -> n.getParameter())
+                    .containsExactly("hello");
+            assertThat(readValue(reader.raw(), HELD_ROW - 64 * 1024)).as("the rest of the row, all of it 'x'")
+                    .isEqualTo(HELD_ROW - 64 * 1024);
+            List<Object> after = new ArrayList<>();
+            for (Object message = reader.raw().receive(); ; message = reader.raw().receive()) {
+                after.add(message instanceof NotificationResponse n ? "notification " + n.payload() : message.getClass().getSimpleName());
+                if (message instanceof ReadyForQuery) {
+                    break;
+                }
+            }
+            assertThat(after).contains("notification hello").endsWith("ReadyForQuery");
+        }
+    }
+
+    /**
+     * A session that must end while its client has only part of a row (here the server goes away
+     * mid-row) closes without its FATAL error, as PostgreSQL does: after part of a row, the client
+     * would read the error as the row's data.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modes")
+    void aSessionEndingMidRowClosesWithoutAnErrorInTheRow(String mode, ProxyConfig config) throws Exception {
+        try (ProxyFixture proxy = ProxyFixture.start(config, "a");
+             ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD);
+             Connection superuser = dev.pgtenant.testkit.TestPostgres.get().connect();
+             Statement statement = superuser.createStatement()) {
+            reader.awaitReady();
+            reader.raw().send(new Query("SELECT repeat('x', " + HELD_ROW + ")"));
+            assertThat(readRowStart(reader.raw())).isEqualTo(HELD_ROW);
+            assertThat(readValue(reader.raw(), 64 * 1024)).isEqualTo(64 * 1024);
+            String running = "FROM pg_stat_activity WHERE datname = '" + proxy.database("a") + "' AND query LIKE 'SELECT repeat%'";
+            try (ResultSet terminated = statement.executeQuery("SELECT pg_terminate_backend(pid) " + running)) {
+                assertThat(terminated.next()).isTrue();
+            }
+            dev.pgtenant.testkit.Await.until(() -> {
+                try (ResultSet left = statement.executeQuery("SELECT count(*) " + running)) {
+                    return left.next() && left.getInt(1) == 0;
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, java.time.Duration.ofSeconds(10), () -> "the backend still runs the query");
+            long rest = readValue(reader.raw(), HELD_ROW);
+            assertThat(rest).as("the row ends early, with nothing but its own bytes").isLessThan(HELD_ROW - 64 * 1024);
+        }
+    }
+
+    /** Reads the RowDescription and the header of the one-column DataRow after it; returns the value's length. */
+    private static int readRowStart(RawClient raw) throws java.io.IOException {
+        assertThat(raw.receive()).isInstanceOf(dev.pgtenant.protocol.message.backend.RowDescription.class);
+        java.io.DataInputStream in = raw.input();
+        assertThat((char) in.readByte()).isEqualTo('D');
+        in.readInt();
+        assertThat(in.readShort()).isEqualTo((short) 1);
+        return in.readInt();
+    }
+
+    /** Reads up to {@code count} bytes of a value of 'x's, failing on any other byte; returns how many came before the end of the stream. */
+    private static long readValue(RawClient raw, long count) throws java.io.IOException {
+        byte[] chunk = new byte[64 * 1024];
+        long read = 0;
+        while (read < count) {
+            int got;
+            try {
+                got = raw.input().read(chunk, 0, (int) Math.min(chunk.length, count - read));
+            } catch (java.net.SocketException reset) {
+                return read;
+            }
+            if (got < 0) {
+                return read;
+            }
+            for (int i = 0; i < got; i++) {
+                if (chunk[i] != 'x') {
+                    throw new AssertionError("byte " + (read + i) + " of the value is " + chunk[i] + ", not 'x'");
+                }
+            }
+            read += got;
+        }
+        return read;
     }
 
     private static String md5(String text) throws Exception {

@@ -71,6 +71,11 @@ final class RawClient implements AutoCloseable {
         return in.read();
     }
 
+    /** The bytes as they come, for a test that reads a message piece by piece. */
+    DataInputStream input() {
+        return in;
+    }
+
     BackendMessage receive() throws IOException {
         byte type = in.readByte();
         int length = in.readInt();

@@ -154,7 +154,8 @@ public final class MessageScanner {
 
     /**
      * Gives up the bytes kept from earlier reads, so that another reader can go on where this one
-     * stopped; null when there are none. The scanner holds nothing afterwards.
+     * stopped; null when there are none. The scanner holds nothing afterwards. Not for a relaying
+     * scanner in the middle of a row, whose rest no new reader could frame.
      */
     public ByteBuf takeKept() {
         ByteBuf rest = kept;
@@ -164,6 +165,7 @@ public final class MessageScanner {
 
     /** Releases what is kept: the stream has ended. */
     public void discard() {
+        partRemaining = 0;
         if (kept != null) {
             kept.release();
             kept = null;

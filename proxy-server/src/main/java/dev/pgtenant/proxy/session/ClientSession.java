@@ -211,6 +211,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (ctx.pipeline().get(StartupPacketDecoder.class) != null) {
             ctx.pipeline().remove(StartupPacketDecoder.class);
         }
+        Relay current = relay;
+        if (current != null && current.midMessage()) {
+            closeReason += "; closed without sending the error, which would have landed inside a row the client was receiving";
+            ctx.close();
+            return;
+        }
         ChannelFuture written;
         try {
             written = writeAndFlush(ErrorResponse.of(ErrorResponse.Severity.FATAL, sqlState, message, null));

@@ -32,4 +32,12 @@ public interface Relay {
 
     /** A CancelRequest with this session's key arrived; called from any thread. */
     void cancel();
+
+    /**
+     * Whether the client has so far been sent only part of a message (a row passed on as it
+     * arrives): nothing else may be written to it before the rest, or the client reads it as the row's bytes.
+     */
+    default boolean midMessage() {
+        return false;
+    }
 }

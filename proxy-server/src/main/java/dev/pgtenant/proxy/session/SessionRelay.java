@@ -2,6 +2,7 @@ package dev.pgtenant.proxy.session;
 
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.codec.MessageParts;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
 import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnection;
@@ -22,6 +23,7 @@ final class SessionRelay implements Relay, BackendUser {
     private final AtomicInteger awaitingReady = new AtomicInteger();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
     private volatile BackendConnection backend;
+    private final MessageParts rowParts = new MessageParts();
     private boolean unsyncedExtendedQuery;
 
     SessionRelay(ClientSession session, BackendPool pool, BackendConnection backend) {
@@ -82,7 +84,9 @@ final class SessionRelay implements Relay, BackendUser {
 
     @Override
     public void backendFrame(Frame frame) {
-        if (frame.type() == 'Z') {
+        if (frame.count() == 0) {
+            rowParts.add(frame.content(), frame.content().readerIndex(), frame.content().readableBytes());
+        } else if (frame.type() == 'Z') {
             awaitingReady.updateAndGet(n -> Math.max(0, n - 1));
         }
         Channel client = session.channel();
@@ -146,6 +150,11 @@ final class SessionRelay implements Relay, BackendUser {
                 pool.resetAndRelease(current);
             }
         });
+    }
+
+    @Override
+    public boolean midMessage() {
+        return rowParts.midMessage();
     }
 
     @Override

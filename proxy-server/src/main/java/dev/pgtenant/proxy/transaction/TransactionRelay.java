@@ -3,6 +3,7 @@ package dev.pgtenant.proxy.transaction;
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.codec.Frame;
+import dev.pgtenant.protocol.codec.MessageParts;
 import dev.pgtenant.protocol.message.backend.BackendMessage;
 import dev.pgtenant.protocol.message.backend.BackendMessages;
 import dev.pgtenant.protocol.message.backend.CloseComplete;
@@ -153,6 +154,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean copyIn;
     /** Notifications written to the client and not yet taken by its socket; on the client's loop only. */
     private long unreadNotificationBytes;
+    /** Follows a row the backend passes on in parts, in the middle of which nothing else may reach the client. */
+    private final MessageParts rowParts = new MessageParts();
+    /** Messages for the client that came in the middle of such a row: notifications, late notices; null when none. */
+    private ArrayDeque<ByteBuf> heldForRowEnd;
     /** Set at the first COPY IN started by Execute: the backend is the session's, and closed at its end. */
     private boolean extendedCopy;
     /*
@@ -455,6 +460,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     + " MB of notifications unread; read them as they come");
             return;
         }
+        if (rowParts.midMessage()) {
+            holdForRowEnd(message);
+            return;
+        }
         int size = message.readableBytes();
         unreadNotificationBytes += size;
         session.channel().writeAndFlush(message).addListener(written -> unreadNotificationBytes -= size);
@@ -548,6 +557,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     public void clientClosed() {
         closed = true;
         batch.clear();
+        if (heldForRowEnd != null) {
+            heldForRowEnd.forEach(ByteBuf::release);
+            heldForRowEnd = null;
+        }
         listenBatch.forEach(Frame::release);
         listenBatch = List.of();
         session.context().channelListeners().forget(this);
@@ -1333,10 +1346,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
         @Override
         public void backendMessage(byte type, ByteBuf buffer, int index, int length, int count) {
-            if (session.executor().inEventLoop()) {
-                handleBackend(this, type, buffer, index, length);
-            } else {
+            if (!session.executor().inEventLoop()) {
                 backendFrame(Frame.of(type, buffer, index, length, count));
+            } else if (count == 0) {
+                forwardPart(this, buffer, index, length);
+            } else {
+                handleBackend(this, type, buffer, index, length);
             }
         }
 
@@ -1412,7 +1427,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private void handleBackend(Attachment from, Frame frame) {
         ByteBuf content = frame.content();
         try {
-            handleBackend(from, frame.type(), content, content.readerIndex(), content.readableBytes());
+            if (frame.count() == 0) {
+                forwardPart(from, content, content.readerIndex(), content.readableBytes());
+            } else {
+                handleBackend(from, frame.type(), content, content.readerIndex(), content.readableBytes());
+            }
         } finally {
             frame.release();
         }
@@ -1428,8 +1447,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             // A late notice or parameter change from a connection already given back, or due to go back at
             // the end of this read with nothing more to answer: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
-                session.output().write(buffer, index, length);
-                session.output().flush();
+                if (rowParts.midMessage()) {
+                    holdForRowEnd(buffer.retainedSlice(index, length));
+                } else {
+                    session.output().write(buffer, index, length);
+                    session.output().flush();
+                }
             }
             return;
         }
@@ -1467,6 +1490,38 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             default -> toClient(buffer, index, length);
         }
         answerWhatTheProxyCan();
+    }
+
+    /**
+     * Part of a row the backend passes on as it arrives (see MessageScanner#relaying); what came for
+     * the client in the middle of it goes out once its last part has.
+     */
+    private void forwardPart(Attachment from, ByteBuf buffer, int index, int length) {
+        if (closed || from != attachment || releaseDue) {
+            return;
+        }
+        toClient(buffer, index, length);
+        if (rowParts.add(buffer, index, length) && heldForRowEnd != null) {
+            for (ByteBuf held = heldForRowEnd.poll(); held != null; held = heldForRowEnd.poll()) {
+                unreadNotificationBytes -= held.readableBytes();
+                session.output().write(held);
+            }
+            heldForRowEnd = null;
+        }
+    }
+
+    /** Held messages count as unread notifications: a client that stops reading mid-row cannot make the proxy keep more. */
+    private void holdForRowEnd(ByteBuf message) {
+        unreadNotificationBytes += message.readableBytes();
+        if (heldForRowEnd == null) {
+            heldForRowEnd = new ArrayDeque<>();
+        }
+        heldForRowEnd.add(message);
+    }
+
+    @Override
+    public boolean midMessage() {
+        return rowParts.midMessage();
     }
 
     private void onReply(byte type, ByteBuf buffer, int index, int length, Set<Expectation.Kind> accepted) {
