@@ -158,6 +158,31 @@ class LargeValuesTest {
         }
     }
 
+    /**
+     * The same when the proxy itself ends the session mid-row, here because the organization left
+     * the registry: the session's end is decided on the client's loop while the row's parts may come
+     * from another.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modes")
+    void aSessionTheProxyEndsMidRowClosesWithoutAnErrorInTheRow(String mode, ProxyConfig config) throws Exception {
+        try (SessionLog sessions = new SessionLog();
+             ProxyFixture proxy = ProxyFixture.start(config, "a");
+             ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            reader.awaitReady();
+            reader.raw().send(new Query("SELECT repeat('x', " + HELD_ROW + ")"));
+            assertThat(readRowStart(reader.raw())).isEqualTo(HELD_ROW);
+            assertThat(readValue(reader.raw(), 64 * 1024)).isEqualTo(64 * 1024);
+            dev.pgtenant.config.registry.Registry before = proxy.registry();
+            proxy.update(registry -> registry.withoutOrganization(proxy.orgId("a")));
+            proxy.server().registryChanged(before, proxy.registry());
+            dev.pgtenant.testkit.Await.until(() -> sessions.has(proxy.user("a"), "closed without sending the error"),
+                    java.time.Duration.ofSeconds(10), () -> "the session ends without its error: " + sessions.lines());
+            assertThat(readValue(reader.raw(), HELD_ROW)).as("the row ends early, with nothing but its own bytes")
+                    .isLessThan(HELD_ROW - 64 * 1024);
+        }
+    }
+
     /** Reads the RowDescription and the header of the one-column DataRow after it; returns the value's length. */
     private static int readRowStart(RawClient raw) throws java.io.IOException {
         assertThat(raw.receive()).isInstanceOf(dev.pgtenant.protocol.message.backend.RowDescription.class);

@@ -45,7 +45,7 @@ class ShutdownTest {
     private static final String NOTICES = "DO $$ BEGIN FOR i IN 1..200000 LOOP RAISE NOTICE '%', repeat('x', 1000); END LOOP; END $$";
 
     /**
-     * A client that stops reading in the middle of a large result never lets the 57P01 be written:
+     * A client that stops reading in the middle of a large reply never lets the 57P01 be written:
      * its connection is then closed without it, and the proxy still stops within its bound.
      */
     @Test
@@ -53,7 +53,7 @@ class ShutdownTest {
         ProxyFixture proxy = ProxyFixture.start("a");
         try (ScramClient stalled = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
             assertThat(stalled.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
-            long resultBytes = 200_000L * 1_000;
+            long replyBytes = 200_000L * 1_000;
             stalled.raw().send(new Query(NOTICES));
             awaitBuffersFull(stalled.raw());
             Logger sessionsLog = (Logger) LoggerFactory.getLogger(LiveSessions.class);
@@ -72,7 +72,7 @@ class ShutdownTest {
             // Half of the 5 s shutdown timeout for the error to go out, then the close without it:
             // the other half is for connections that close slowly, and this one closes at once.
             assertThat(stopping).isLessThan(Duration.ofMillis(4_500));
-            assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
+            assertThat(stalled.raw().drainUntilClosed()).isLessThan(replyBytes);
         }
     }
 
@@ -87,7 +87,7 @@ class ShutdownTest {
              ProxyFixture proxy = ProxyFixture.start("a");
              ScramClient stalled = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
             assertThat(stalled.awaitReady()).isEqualTo(ReadyForQuery.TransactionStatus.IDLE);
-            long resultBytes = 200_000L * 1_000;
+            long replyBytes = 200_000L * 1_000;
             stalled.raw().send(new Query(NOTICES));
             awaitBuffersFull(stalled.raw());
             Registry before = proxy.registry();
@@ -95,7 +95,7 @@ class ShutdownTest {
             proxy.server().registryChanged(before, proxy.registry());
             Await.until(() -> sessions.has(proxy.user("a"), "closed without it"), Duration.ofSeconds(15),
                     () -> "the stalled session is closed without its error: " + sessions.lines());
-            assertThat(stalled.raw().drainUntilClosed()).isLessThan(resultBytes);
+            assertThat(stalled.raw().drainUntilClosed()).isLessThan(replyBytes);
         }
     }
 

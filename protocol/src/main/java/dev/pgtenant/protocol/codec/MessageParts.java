@@ -4,12 +4,12 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Follows a message that a {@linkplain MessageScanner#relaying relaying scanner} hands on in parts,
- * for a relay that must not write anything else to its client in the middle of one. Written by the
- * thread that forwards the parts; {@link #midMessage} may be read from another.
+ * for a relay that must not write anything else to its client in the middle of one. Used on the
+ * thread that writes to the client, where whatever else would be written asks {@link #midMessage}.
  */
 public final class MessageParts {
 
-    private volatile long remaining;
+    private long remaining;
 
     /**
      * Counts the part at {@code index} to {@code index + length} of {@code buffer}; the first part of

@@ -8,7 +8,9 @@ import dev.pgtenant.proxy.backend.BackendCanceller;
 import dev.pgtenant.proxy.backend.BackendConnection;
 import dev.pgtenant.proxy.backend.BackendUser;
 import dev.pgtenant.proxy.pool.BackendPool;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -84,19 +86,38 @@ final class SessionRelay implements Relay, BackendUser {
 
     @Override
     public void backendFrame(Frame frame) {
-        if (frame.count() == 0) {
-            rowParts.add(frame.content(), frame.content().readerIndex(), frame.content().readableBytes());
-        } else if (frame.type() == 'Z') {
-            awaitingReady.updateAndGet(n -> Math.max(0, n - 1));
-        }
         Channel client = session.channel();
-        client.write(frame.content(), client.voidPromise());
+        if (frame.count() == 0) {
+            writePart(client, frame.content());
+        } else {
+            if (frame.type() == 'Z') {
+                awaitingReady.updateAndGet(n -> Math.max(0, n - 1));
+            }
+            client.write(frame.content(), client.voidPromise());
+        }
         BackendConnection current = backend;
         if (current != null && !client.isWritable()) {
             current.channel().config().setAutoRead(false);
             if (client.isWritable()) {
                 current.channel().config().setAutoRead(true);
             }
+        }
+    }
+
+    /**
+     * Counted where the part is written, on the client's loop, in the order of the writes the
+     * backend's loop hands there: ClientSession.fatal asks on that loop whether the client is mid-row.
+     */
+    private void writePart(Channel client, ByteBuf part) {
+        if (client.eventLoop().inEventLoop()) {
+            rowParts.add(part, part.readerIndex(), part.readableBytes());
+            client.write(part, client.voidPromise());
+            return;
+        }
+        try {
+            client.eventLoop().execute(() -> writePart(client, part));
+        } catch (RejectedExecutionException stopping) {
+            part.release();
         }
     }
 
