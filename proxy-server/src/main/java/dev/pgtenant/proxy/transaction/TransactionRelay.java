@@ -154,8 +154,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean copyIn;
     /** Notifications written to the client and not yet taken by its socket; on the client's loop only. */
     private long unreadNotificationBytes;
-    /** Follows a row the backend passes on in parts, in the middle of which nothing else may reach the client. */
-    private final MessageParts rowParts = new MessageParts();
+    /**
+     * Follows a row the backend passes on in parts, in the middle of which nothing else may reach the
+     * client; made at the first such row, as most sessions never see one and idle ones are many.
+     */
+    private MessageParts rowParts;
     /** Messages for the client that came in the middle of such a row: notifications, late notices; null when none. */
     private ArrayDeque<ByteBuf> heldForRowEnd;
     /** Set at the first COPY IN started by Execute: the backend is the session's, and closed at its end. */
@@ -460,7 +463,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     + " MB of notifications unread; read them as they come");
             return;
         }
-        if (rowParts.midMessage()) {
+        if (midMessage()) {
             holdForRowEnd(message);
             return;
         }
@@ -1447,7 +1450,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             // A late notice or parameter change from a connection already given back, or due to go back at
             // the end of this read with nothing more to answer: it concerns only this client.
             if (!closed && (type == 'N' || type == 'S' || type == 'A')) {
-                if (rowParts.midMessage()) {
+                if (midMessage()) {
                     holdForRowEnd(buffer.retainedSlice(index, length));
                 } else {
                     session.output().write(buffer, index, length);
@@ -1501,6 +1504,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return;
         }
         toClient(buffer, index, length);
+        if (rowParts == null) {
+            rowParts = new MessageParts();
+        }
         if (rowParts.add(buffer, index, length) && heldForRowEnd != null) {
             for (ByteBuf held = heldForRowEnd.poll(); held != null; held = heldForRowEnd.poll()) {
                 unreadNotificationBytes -= held.readableBytes();
@@ -1521,7 +1527,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     @Override
     public boolean midMessage() {
-        return rowParts.midMessage();
+        return rowParts != null && rowParts.midMessage();
     }
 
     private void onReply(byte type, ByteBuf buffer, int index, int length, Set<Expectation.Kind> accepted) {
