@@ -40,6 +40,8 @@ class LargeValuesTest {
     static Stream<Arguments> modes() {
         return Stream.of(
                 Arguments.of("session mode", ProxyConfig.DEFAULTS.withPool(ProxyFixture.pool(2, 10, java.time.Duration.ofSeconds(30)))),
+                Arguments.of("session mode across event loops",
+                        ProxyConfig.DEFAULTS.withPool(ProxyFixture.pool(2, 10, java.time.Duration.ofSeconds(30))).withIoThreads(3)),
                 Arguments.of("transaction mode", ProxyConfig.DEFAULTS.withPool(ProxyFixture.transactionPool(2))),
                 // Clients and the connections they are lent sit on different loops, whose messages travel as frames.
                 Arguments.of("transaction mode across event loops",
@@ -134,7 +136,7 @@ class LargeValuesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("modes")
     void aSessionEndingMidRowClosesWithoutAnErrorInTheRow(String mode, ProxyConfig config) throws Exception {
-        try (ProxyFixture proxy = ProxyFixture.start(config, "a");
+        try (ProxyFixture proxy = startWithAnIdleConnection(config);
              ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD);
              Connection superuser = dev.pgtenant.testkit.TestPostgres.get().connect();
              Statement statement = superuser.createStatement()) {
@@ -167,7 +169,7 @@ class LargeValuesTest {
     @MethodSource("modes")
     void aSessionTheProxyEndsMidRowClosesWithoutAnErrorInTheRow(String mode, ProxyConfig config) throws Exception {
         try (SessionLog sessions = new SessionLog();
-             ProxyFixture proxy = ProxyFixture.start(config, "a");
+             ProxyFixture proxy = startWithAnIdleConnection(config);
              ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD)) {
             reader.awaitReady();
             reader.raw().send(new Query("SELECT repeat('x', " + HELD_ROW + ")"));
@@ -181,6 +183,24 @@ class LargeValuesTest {
             assertThat(readValue(reader.raw(), HELD_ROW)).as("the row ends early, with nothing but its own bytes")
                     .isLessThan(HELD_ROW - 64 * 1024);
         }
+    }
+
+    /**
+     * In session mode, a proxy whose pool holds an idle connection made for a first client: with
+     * several event loops, the next client is accepted on another loop than that connection's, and
+     * takes it, so that the row's parts cross loops.
+     */
+    private static ProxyFixture startWithAnIdleConnection(ProxyConfig config) throws Exception {
+        ProxyFixture proxy = ProxyFixture.start(config, "a");
+        if (config.pool().poolMode() != dev.pgtenant.config.PoolMode.SESSION) {
+            return proxy;
+        }
+        try (Connection first = proxy.connect("a"); Statement statement = first.createStatement()) {
+            statement.execute("SELECT 1");
+        }
+        dev.pgtenant.testkit.Await.until(() -> proxy.stats("a").idle() == 1 && proxy.stats("a").active() == 0,
+                java.time.Duration.ofSeconds(10), () -> "the first client's connection is idle: " + proxy.stats("a"));
+        return proxy;
     }
 
     /** Reads the RowDescription and the header of the one-column DataRow after it; returns the value's length. */

@@ -4,8 +4,8 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Follows a message that a {@linkplain MessageScanner#relaying relaying scanner} hands on in parts,
- * for a relay that must not write anything else to its client in the middle of one. Used on the
- * thread that writes to the client, where whatever else would be written asks {@link #midMessage}.
+ * for a relay that must not write anything else to its client in the middle of one. Not
+ * thread-safe: used on the thread that forwards the parts.
  */
 public final class MessageParts {
 

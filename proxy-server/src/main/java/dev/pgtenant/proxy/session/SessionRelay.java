@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Session pooling: the client keeps one backend connection until it leaves, and every message is
- * forwarded as a whole frame, without copying. The connection goes back to the pool only when the
+ * forwarded as the backend's scanner frames it (a large row in parts), without copying. The connection goes back to the pool only when the
  * session ended with the backend idle and the reset succeeded.
  */
 final class SessionRelay implements Relay, BackendUser {
@@ -25,7 +25,10 @@ final class SessionRelay implements Relay, BackendUser {
     private final AtomicInteger awaitingReady = new AtomicInteger();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
     private volatile BackendConnection backend;
+    /** Where the row in parts stands, on the backend's loop, which reads it. */
     private final MessageParts rowParts = new MessageParts();
+    /** Whether the client has been sent part of a row and not yet its end, on the client's loop, which writes it. */
+    private boolean clientMidRow;
     private boolean unsyncedExtendedQuery;
 
     SessionRelay(ClientSession session, BackendPool pool, BackendConnection backend) {
@@ -105,19 +108,32 @@ final class SessionRelay implements Relay, BackendUser {
     }
 
     /**
-     * Counted where the part is written, on the client's loop, in the order of the writes the
-     * backend's loop hands there: ClientSession.fatal asks on that loop whether the client is mid-row.
+     * Written as every message is, so that the client's pending bytes count it at once (back-pressure);
+     * the client's loop, where ClientSession.fatal asks whether the client is mid-row, learns so in
+     * tasks queued in order with the writes: before the row's first part, and after its last.
      */
     private void writePart(Channel client, ByteBuf part) {
+        boolean first = !rowParts.midMessage();
+        boolean last = rowParts.add(part, part.readerIndex(), part.readableBytes());
         if (client.eventLoop().inEventLoop()) {
-            rowParts.add(part, part.readerIndex(), part.readableBytes());
+            clientMidRow = !last;
             client.write(part, client.voidPromise());
             return;
         }
+        if (first) {
+            onClientLoop(client, () -> clientMidRow = true);
+        }
+        client.write(part, client.voidPromise());
+        if (last) {
+            onClientLoop(client, () -> clientMidRow = false);
+        }
+    }
+
+    private static void onClientLoop(Channel client, Runnable task) {
         try {
-            client.eventLoop().execute(() -> writePart(client, part));
+            client.eventLoop().execute(task);
         } catch (RejectedExecutionException stopping) {
-            part.release();
+            // The loop is shutting down, and the session with it.
         }
     }
 
@@ -175,7 +191,7 @@ final class SessionRelay implements Relay, BackendUser {
 
     @Override
     public boolean midMessage() {
-        return rowParts.midMessage();
+        return clientMidRow;
     }
 
     @Override

@@ -1376,10 +1376,19 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             List<Frame> done = batch;
             batch = null;
             if (done != null) {
-                session.executor().execute(() -> {
+                onClientLoop(done, () -> {
                     done.forEach(frame -> handleBackend(this, frame));
                     afterBackendBatch();
                 });
+            }
+        }
+
+        /** Runs {@code task}, which takes {@code frames}, on the client's loop; a loop that is stopping refuses it, and they are released. */
+        private void onClientLoop(List<Frame> frames, Runnable task) {
+            try {
+                session.executor().execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                frames.forEach(Frame::release);
             }
         }
 
@@ -1398,7 +1407,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             BackendConnection from = connection;
             List<Frame> done = batch == null ? List.of() : batch;
             batch = null;
-            session.executor().execute(() -> {
+            onClientLoop(done, () -> {
                 done.forEach(frame -> handleBackend(this, frame));
                 releaseIfDue();
                 // A reused link may have gone on to another connection while this waited, or the
