@@ -186,15 +186,12 @@ class LargeValuesTest {
     }
 
     /**
-     * In session mode, a proxy whose pool holds an idle connection made for a first client: with
-     * several event loops, the next client is accepted on another loop than that connection's, and
-     * takes it, so that the row's parts cross loops.
+     * A proxy whose pool holds an idle connection made for a first client: with several event loops,
+     * the next client is accepted on another loop than that connection's, and takes it, so that the
+     * row's parts cross loops (where a connection is made for a client, it is made on the client's loop).
      */
     private static ProxyFixture startWithAnIdleConnection(ProxyConfig config) throws Exception {
         ProxyFixture proxy = ProxyFixture.start(config, "a");
-        if (config.pool().poolMode() != dev.pgtenant.config.PoolMode.SESSION) {
-            return proxy;
-        }
         try (Connection first = proxy.connect("a"); Statement statement = first.createStatement()) {
             statement.execute("SELECT 1");
         }
