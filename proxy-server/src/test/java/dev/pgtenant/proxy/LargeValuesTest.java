@@ -136,7 +136,8 @@ class LargeValuesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("modes")
     void aSessionEndingMidRowClosesWithoutAnErrorInTheRow(String mode, ProxyConfig config) throws Exception {
-        try (ProxyFixture proxy = startWithAnIdleConnection(config);
+        try (SessionLog sessions = new SessionLog();
+             ProxyFixture proxy = startWithAnIdleConnection(config);
              ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD);
              Connection superuser = dev.pgtenant.testkit.TestPostgres.get().connect();
              Statement statement = superuser.createStatement()) {
@@ -157,6 +158,8 @@ class LargeValuesTest {
             }, java.time.Duration.ofSeconds(10), () -> "the backend still runs the query");
             long rest = readValue(reader.raw(), HELD_ROW);
             assertThat(rest).as("the row ends early, with nothing but its own bytes").isLessThan(HELD_ROW - 64 * 1024);
+            dev.pgtenant.testkit.Await.until(() -> sessions.has(proxy.user("a"), "closed without sending the error"),
+                    java.time.Duration.ofSeconds(10), () -> "the session ends without its error: " + sessions.lines());
         }
     }
 
@@ -205,9 +208,11 @@ class LargeValuesTest {
         assertThat(raw.receive()).isInstanceOf(dev.pgtenant.protocol.message.backend.RowDescription.class);
         java.io.DataInputStream in = raw.input();
         assertThat((char) in.readByte()).isEqualTo('D');
-        in.readInt();
+        int messageLength = in.readInt();
         assertThat(in.readShort()).isEqualTo((short) 1);
-        return in.readInt();
+        int valueLength = in.readInt();
+        assertThat(messageLength).isEqualTo(4 + 2 + 4 + valueLength);
+        return valueLength;
     }
 
     /** Reads up to {@code count} bytes of a value of 'x's, failing on any other byte; returns how many came before the end of the stream. */

@@ -8,8 +8,8 @@ import io.netty.buffer.DefaultByteBufHolder;
  * forwards {@link #content()} untouched; code that must look inside uses {@link #body()}.
  * A scanner that merges runs ({@link MessageScanner#mergingRuns}) may instead give one frame for
  * several consecutive messages of a type forwarded without being looked into, such as DataRow:
- * then {@link #count()} says how many. A relaying scanner ({@link MessageScanner#relaying}) may give
- * a frame of part of one such message, with a count of 0. Reference counted: whoever ends up holding a frame releases it once.
+ * then {@link #count()} says how many. A relaying scanner ({@link MessageScanner#relaying}) may
+ * give a frame of part of one such message, with a count of 0. Reference counted: whoever ends up holding a frame releases it once.
  */
 public final class Frame extends DefaultByteBufHolder {
 
@@ -43,7 +43,7 @@ public final class Frame extends DefaultByteBufHolder {
     }
 
     /**
-     * A frame of the {@code count} messages at {@code index} to {@code index + length} of {@code buffer},
+     * A frame of the {@code count} messages (0: part of one) at {@code index} to {@code index + length} of {@code buffer},
      * retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
      * Only a root buffer is remembered: the frame's slice keeps a root alive, while a derived buffer
      * with a count of its own could be freed and reused for other bytes while the frame lives.

@@ -8,8 +8,8 @@ import io.netty.buffer.ByteBufAllocator;
 /**
  * Finds typed messages in a byte stream by reading their headers where they lie, and hands each to
  * a {@link MessageHandler} as a place in the buffer read: no frame, slice or list per message, and
- * no pipeline stage of its own. Only a message split across reads is gathered, so its bytes are
- * kept until the rest arrives. Checks the type and the declared length as soon as the five header
+ * no pipeline stage of its own. Only a message split across reads is gathered (by a relaying
+ * scanner, not even a row), so its bytes are kept until the rest arrives. Checks the type and the declared length as soon as the five header
  * bytes are in, so a lying length fails at once and nothing is allocated for bytes that have not
  * arrived. After the first error the rest of the stream is discarded, since its framing can't be
  * trusted.
@@ -37,7 +37,7 @@ public final class MessageScanner {
     private final Direction direction;
     private final int maxMessageSize;
     private final boolean mergeRuns;
-    private final boolean streamRows;
+    private final boolean rowsInParts;
     /** The type of the DataRow or CopyData being handed on in parts, and how many of its bytes are still to come. */
     private byte partType;
     private long partRemaining;
@@ -49,14 +49,14 @@ public final class MessageScanner {
         this(direction, maxMessageSize, false, false);
     }
 
-    private MessageScanner(Direction direction, int maxMessageSize, boolean mergeRuns, boolean streamRows) {
+    private MessageScanner(Direction direction, int maxMessageSize, boolean mergeRuns, boolean rowsInParts) {
         if (maxMessageSize < Frame.HEADER_LENGTH) {
             throw new IllegalArgumentException("maxMessageSize must be at least " + Frame.HEADER_LENGTH);
         }
         this.direction = direction;
         this.maxMessageSize = maxMessageSize;
         this.mergeRuns = mergeRuns;
-        this.streamRows = streamRows;
+        this.rowsInParts = rowsInParts;
     }
 
     /** A scanner of a server's messages that hands on runs of DataRow or CopyData as one. */
@@ -74,7 +74,7 @@ public final class MessageScanner {
 
     /**
      * Takes {@code in} (and releases it) and hands each whole message now in memory to
-     * {@code handler}, in order, until it asks to stop. Throws a ProtocolException for a header
+     * {@code handler}, with a relaying scanner also what has come of a row, in order, until it asks to stop. Throws a ProtocolException for a header
      * that cannot be right; the messages before it have been handed on, and all input after it is
      * discarded.
      */
@@ -113,7 +113,7 @@ public final class MessageScanner {
             }
             long messageLength = length + 1L;
             if (buffer.readableBytes() < messageLength) {
-                if (streams(type)) {
+                if (inParts(type)) {
                     partType = type;
                     partRemaining = messageLength;
                     handPart(buffer, start, handler);
@@ -148,8 +148,9 @@ public final class MessageScanner {
         return handler.message(partType, buffer, start, length, 0);
     }
 
-    private boolean streams(byte type) {
-        return streamRows && (type == 'D' || type == 'd');
+    /** Whether a message of {@code type} not whole in a read goes on in parts: a relaying scanner's rows and COPY data. */
+    private boolean inParts(byte type) {
+        return rowsInParts && (type == 'D' || type == 'd');
     }
 
     /**
@@ -158,6 +159,9 @@ public final class MessageScanner {
      * scanner in the middle of a row, whose rest no new reader could frame.
      */
     public ByteBuf takeKept() {
+        if (partRemaining > 0) {
+            throw new IllegalStateException("in the middle of a row handed on in parts");
+        }
         ByteBuf rest = kept;
         kept = null;
         return rest;
@@ -165,7 +169,6 @@ public final class MessageScanner {
 
     /** Releases what is kept: the stream has ended. */
     public void discard() {
-        partRemaining = 0;
         if (kept != null) {
             kept.release();
             kept = null;
@@ -220,7 +223,7 @@ public final class MessageScanner {
         if (length < 4) {
             throw ProtocolException.violation("invalid message length " + length + ", below the minimum of 4");
         }
-        if (length > maxMessageSize - 1 && !streams(type)) {
+        if (length > maxMessageSize - 1 && !inParts(type)) {
             throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "message of type " + Direction.describeType(type)
                     + " is " + (length + 1L) + " bytes long, over the limit of " + maxMessageSize + " bytes");
         }

@@ -192,11 +192,16 @@ class MessageScannerTest {
     void aRowThatNeverEndsLeavesNothingHeld() {
         MessageScanner scanner = MessageScanner.relaying(1024);
         List<Integer> lengths = new ArrayList<>();
-        scanner.read(tracking.bytes(new byte[] {'d', 0x7f, 0, 0, 0, 1, 2, 3}), tracking.allocator(),
-                (type, buffer, index, length, count) -> lengths.add(length));
-        scanner.read(tracking.bytes(new byte[] {4, 5}), tracking.allocator(), (type, buffer, index, length, count) -> lengths.add(length));
+        MessageHandler handler = (type, buffer, index, length, count) -> {
+            lengths.add(length);
+            return true;
+        };
+        scanner.read(tracking.bytes(new byte[] {'d', 0x7f, 0, 0, 0, 1, 2, 3}), tracking.allocator(), handler);
+        scanner.read(tracking.bytes(new byte[] {4, 5}), tracking.allocator(), handler);
         assertThat(lengths).containsExactly(8, 2);
+        assertThat(tracking.outstandingBytes()).as("bytes held").isZero();
+        assertThatThrownBy(scanner::takeKept).as("no reader could go on in the middle of the row")
+                .isInstanceOf(IllegalStateException.class);
         scanner.discard();
-        assertThat(scanner.takeKept()).isNull();
     }
 }

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Session pooling: the client keeps one backend connection until it leaves, and every message is
- * forwarded as the backend's scanner frames it (a large row in parts), without copying. The connection goes back to the pool only when the
+ * forwarded as the backend's scanner frames it (a row not whole in a read in parts), without
+ * copying. The connection goes back to the pool only when the
  * session ended with the backend idle and the reset succeeded.
  */
 final class SessionRelay implements Relay, BackendUser {
@@ -24,9 +25,9 @@ final class SessionRelay implements Relay, BackendUser {
     private final BackendPool pool;
     private final AtomicInteger awaitingReady = new AtomicInteger();
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
-    private volatile BackendConnection backend;
     /** Where the row in parts stands, on the backend's loop, which reads it. */
     private final MessageParts rowParts = new MessageParts();
+    private volatile BackendConnection backend;
     /** Whether the client has been sent part of a row and not yet its end, on the client's loop, which writes it. */
     private boolean clientMidRow;
     private boolean unsyncedExtendedQuery;

@@ -441,7 +441,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * read, not within it. Notifications come whenever another session sends them, with nothing to
      * hold them back, so a client that reads none would keep every one in memory: past
      * {@link #MAX_UNREAD_BYTES} of them still waiting to be written, its session ends. Only
-     * notifications count: a result row may be as long as a message, and results have back-pressure.
+     * notifications count, and the late notices held with them in the middle of a row: results have
+     * back-pressure. In the middle of a row they wait for its end (forwardPart).
      */
     @Override
     public void notification(ByteBuf message) {
