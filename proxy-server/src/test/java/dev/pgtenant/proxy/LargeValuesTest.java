@@ -99,15 +99,29 @@ class LargeValuesTest {
      * A notification for a client in the middle of a row (passed on in parts, and held there by a
      * client that does not read) waits for the row's end: in the row, the client would read it as data.
      */
-    @org.junit.jupiter.api.Test
-    void aNotificationWaitsForTheEndOfARowInParts() throws Exception {
-        try (ProxyFixture proxy = ProxyFixture.start(ProxyConfig.DEFAULTS.withPool(ProxyFixture.transactionPool(4)), "a");
-             ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD);
+    @ParameterizedTest(name = "{0} event loop(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+    void aNotificationWaitsForTheEndOfARowInParts(int ioThreads) throws Exception {
+        ProxyConfig config = ProxyConfig.DEFAULTS.withPool(ProxyFixture.transactionPool(4)).withIoThreads(ioThreads);
+        try (ProxyFixture proxy = ProxyFixture.start(config, "a");
              Connection notifier = proxy.connect("a"); Statement statement = notifier.createStatement()) {
+            // The shared listening connection first, so that the idle one made next is the reader's to take,
+            // from another loop when there are several.
+            statement.execute("LISTEN big_row");
+            try (Connection first = proxy.connect("a"); Statement query = first.createStatement()) {
+                query.execute("SELECT 1");
+            }
+            dev.pgtenant.testkit.Await.until(() -> proxy.stats("a").idle() >= 1, java.time.Duration.ofSeconds(10),
+                    () -> "an idle connection: " + proxy.stats("a"));
+            readRowWhileNotified(proxy, statement, notifier);
+        }
+    }
+
+    private static void readRowWhileNotified(ProxyFixture proxy, Statement statement, Connection notifier) throws Exception {
+        try (ScramClient reader = ScramClient.login(new RawClient(proxy.port(), 16 * 1024), proxy.user("a"), ProxyFixture.PASSWORD)) {
             reader.awaitReady();
             reader.raw().send(new Query("LISTEN big_row"));
             reader.awaitReady();
-            statement.execute("LISTEN big_row");
             reader.raw().send(new Query("SELECT repeat('x', " + HELD_ROW + ")"));
             assertThat(readRowStart(reader.raw())).isEqualTo(HELD_ROW);
             assertThat(readValue(reader.raw(), 64 * 1024)).isEqualTo(64 * 1024);
