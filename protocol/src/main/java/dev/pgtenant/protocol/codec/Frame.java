@@ -9,7 +9,8 @@ import io.netty.buffer.DefaultByteBufHolder;
  * A scanner that merges runs ({@link MessageScanner#mergingRuns}) may instead give one frame for
  * several consecutive messages of a type forwarded without being looked into, such as DataRow:
  * then {@link #count()} says how many. A relaying scanner ({@link MessageScanner#relaying}) may
- * give a frame of part of one such message, with a count of 0. Reference counted: whoever ends up holding a frame releases it once.
+ * give a frame of part of one such message, with a count of 0. Reference counted: whoever ends up
+ * holding a frame releases it once.
  */
 public final class Frame extends DefaultByteBufHolder {
 
@@ -43,8 +44,8 @@ public final class Frame extends DefaultByteBufHolder {
     }
 
     /**
-     * A frame of the {@code count} messages (0: part of one) at {@code index} to {@code index + length} of {@code buffer},
-     * retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
+     * A frame of the {@code count} messages (0: part of one) at {@code index} to
+     * {@code index + length} of {@code buffer}, retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
      * Only a root buffer is remembered: the frame's slice keeps a root alive, while a derived buffer
      * with a count of its own could be freed and reused for other bytes while the frame lives.
      */
@@ -87,7 +88,8 @@ public final class Frame extends DefaultByteBufHolder {
      */
     public ByteBuf body() {
         if (count != 1) {
-            throw new IllegalStateException(count == 0 ? "part of a message has no body" : "a run of " + count + " messages has no single body");
+            throw new IllegalStateException(count == 0 ? "part of a message has no body"
+                    : "a run of " + count + " messages has no single body");
         }
         ByteBuf message = content();
         return message.slice(message.readerIndex() + HEADER_LENGTH, message.readableBytes() - HEADER_LENGTH);

@@ -9,9 +9,9 @@ import io.netty.buffer.ByteBufAllocator;
  * Finds typed messages in a byte stream by reading their headers where they lie, and hands each to
  * a {@link MessageHandler} as a place in the buffer read: no frame, slice or list per message, and
  * no pipeline stage of its own. Only a message split across reads is gathered (by a relaying
- * scanner, not even a row), so its bytes are kept until the rest arrives. Checks the type and the declared length as soon as the five header
- * bytes are in, so a lying length fails at once and nothing is allocated for bytes that have not
- * arrived. After the first error the rest of the stream is discarded, since its framing can't be
+ * scanner, not even a row), so its bytes are kept until the rest arrives. Checks the type and the
+ * declared length as soon as the five header bytes are in, so a lying length fails at once and
+ * nothing is allocated for bytes that have not arrived. After the first error the rest of the stream is discarded, since its framing can't be
  * trusted.
  *
  * <p>A scanner that {@linkplain #mergingRuns merges runs} hands consecutive DataRow or CopyData
@@ -74,9 +74,9 @@ public final class MessageScanner {
 
     /**
      * Takes {@code in} (and releases it) and hands each whole message now in memory to
-     * {@code handler}, with a relaying scanner also what has come of a row, in order, until it asks to stop. Throws a ProtocolException for a header
-     * that cannot be right; the messages before it have been handed on, and all input after it is
-     * discarded.
+     * {@code handler} (a relaying scanner also what has come of a row), in order, until it asks to
+     * stop. Throws a ProtocolException for a header that cannot be right; the messages before it
+     * have been handed on, and all input after it is discarded.
      */
     public void read(ByteBuf in, ByteBufAllocator alloc, MessageHandler handler) {
         if (failed) {

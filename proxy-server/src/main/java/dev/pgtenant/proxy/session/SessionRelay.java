@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Session pooling: the client keeps one backend connection until it leaves, and every message is
  * forwarded as the backend's scanner frames it (a row not whole in a read in parts), without
- * copying. The connection goes back to the pool only when the
- * session ended with the backend idle and the reset succeeded.
+ * copying. The connection goes back to the pool only when the session ended with the backend idle
+ * and the reset succeeded.
  */
 final class SessionRelay implements Relay, BackendUser {
 

@@ -1384,7 +1384,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
         }
 
-        /** Runs {@code task}, which takes {@code frames}, on the client's loop; a loop that is stopping refuses it, and they are released. */
+        /**
+         * Runs {@code task}, which takes {@code frames}, on the client's loop; a loop that is stopping
+         * refuses it, and the frames are released here instead.
+         */
         private void onClientLoop(List<Frame> frames, Runnable task) {
             try {
                 session.executor().execute(task);
@@ -1526,7 +1529,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    /** Held messages count as unread notifications: a client that stops reading mid-row cannot make the proxy keep more. */
+    /**
+     * Held messages count as unread notifications: a client that stops reading in the middle of a
+     * row cannot make the proxy keep more of them than of those.
+     */
     private void holdForRowEnd(ByteBuf message) {
         unreadNotificationBytes += message.readableBytes();
         if (heldForRowEnd == null) {
