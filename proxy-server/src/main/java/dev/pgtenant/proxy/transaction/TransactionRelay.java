@@ -1521,9 +1521,11 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             rowParts = new MessageParts();
         }
         if (rowParts.add(buffer, index, length) && heldForRowEnd != null) {
+            // After the row's last part, and counted until the socket takes them, as notifications are.
+            session.output().writeRun();
             for (ByteBuf held = heldForRowEnd.poll(); held != null; held = heldForRowEnd.poll()) {
-                unreadNotificationBytes -= held.readableBytes();
-                session.output().write(held);
+                int size = held.readableBytes();
+                session.channel().write(held).addListener(written -> unreadNotificationBytes -= size);
             }
             heldForRowEnd = null;
         }
