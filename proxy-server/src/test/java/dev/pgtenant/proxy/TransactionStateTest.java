@@ -405,6 +405,38 @@ class TransactionStateTest {
         }
     }
 
+    /**
+     * A simple Query of the shape of the last one the check found harmless skips the check
+     * (SessionStateScanner.sameShape): one that differs from it in a digit that matters, here the
+     * tag that closes a dollar quote, must be checked again.
+     */
+    @Test
+    void aQueryThatDiffersFromAHarmlessOneWhereADigitMattersIsCheckedAgain() throws IOException, SQLException {
+        try (ProxyFixture strict = ProxyFixture.start(new PoolSettings("transaction", 2, 0, null, null, null, null, null,
+                null, null, null, false), "s");
+             ScramClient client = ScramClient.login(strict.port(), strict.user("s"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            assertThat(sqlStateOf(client, "SELECT 1")).isNull();
+            assertThat(sqlStateOf(client, "SELECT 22")).isNull();
+            // Harmless to the proxy, as the lock is inside a dollar quote that never ends; a syntax error to PostgreSQL.
+            assertThat(sqlStateOf(client, "SELECT $a1$ $a2$; SELECT pg_advisory_lock(1)")).isEqualTo("42601");
+            assertThat(sqlStateOf(client, "SELECT $a1$ $a1$; SELECT pg_advisory_lock(1)")).isEqualTo("0A000");
+            assertThat(sqlStateOf(client, "SELECT $a1$ $a2$; SELECT pg_advisory_lock(1)")).isEqualTo("42601");
+        }
+    }
+
+    /** The SQLSTATE of the error a simple Query got, or null when it succeeded. */
+    private static String sqlStateOf(ScramClient client, String sql) throws IOException {
+        client.raw().send(new Query(sql));
+        String sqlState = null;
+        for (BackendMessage reply = client.raw().receive(); !(reply instanceof ReadyForQuery); reply = client.raw().receive()) {
+            if (reply instanceof ErrorResponse error) {
+                sqlState = error.sqlState();
+            }
+        }
+        return sqlState;
+    }
+
     private static String text(DataRow row, int column) {
         return new String(row.values().get(column).toByteArray(), StandardCharsets.UTF_8);
     }

@@ -212,6 +212,55 @@ public final class SessionStateScanner {
     }
 
     /**
+     * Whether {@code sql[0, length)} has the shape of {@code known[0, knownLength)}: the same bytes
+     * but for numbers, where a run of digits that starts the text or follows a byte that cannot be
+     * part of a word or a dollar-quote tag (a letter, digit, {@code _}, {@code $} or a byte of a
+     * multi-byte character) may be any other run of digits. The lexer reads such digits one by one
+     * as bytes of no meaning, inside literals and comments as outside them, and they never start,
+     * end or belong to a word, a quote, a comment or a tag: when {@link #statementsToCheck} finds
+     * nothing to check in one text, it finds nothing in any other of its shape. A client that puts
+     * its values into the SQL, as pgbench and drivers that interpolate on the client side do, sends
+     * one shape again and again.
+     */
+    static boolean sameShape(byte[] known, int knownLength, byte[] sql, int length) {
+        int i = 0;
+        int j = 0;
+        while (true) {
+            int mismatch = Arrays.mismatch(known, i, knownLength, sql, j, length);
+            if (mismatch < 0) {
+                return true;
+            }
+            // The bytes before the mismatch are equal: back up to where a number there began.
+            int run = mismatch;
+            while (run > 0 && isDigit(known[i + run - 1])) {
+                run--;
+            }
+            int knownRun = i + run;
+            int sqlRun = j + run;
+            if (knownRun > 0 && continuesWord(known[knownRun - 1])
+                    || knownRun >= knownLength || sqlRun >= length || !isDigit(known[knownRun]) || !isDigit(sql[sqlRun])) {
+                return false;
+            }
+            i = knownRun;
+            while (i < knownLength && isDigit(known[i])) {
+                i++;
+            }
+            j = sqlRun;
+            while (j < length && isDigit(sql[j])) {
+                j++;
+            }
+        }
+    }
+
+    private static boolean isDigit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    private static boolean continuesWord(byte b) {
+        return isLetterOrDigit(b) || b == '_' || b == '$';
+    }
+
+    /**
      * The lexer. {@code collect}: returns the statements and their words. Otherwise returns an empty
      * list when no word would be kept, and null as soon as one would.
      */

@@ -134,6 +134,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
     private byte[] lastHarmlessDefinition;
+    /** The same for simple Queries, by shape; made at the first. */
+    private HarmlessQuery lastHarmlessQuery;
     /** The statement name of the last Bind of a named statement, and its bytes. */
     private String lastBoundName;
     private byte[] lastBoundNameBytes;
@@ -1298,13 +1300,23 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * none. A valid Query's string ends with the message, so no search for its end: one with a NUL
      * inside is scanned whole, and PostgreSQL refuses it anyway ("invalid string in message").
      */
-    private static List<List<String>> scanQuery(ClientMessage query) {
+    private List<List<String>> scanQuery(ClientMessage query) {
         int last = query.end() - 1;
         int length = last >= query.bodyIndex() && query.buffer().getByte(last) == 0 ? last - query.bodyIndex() : 0;
         // The lexer keeps nothing of the bytes it reads, so a loop's scratch array serves every query that fits.
         byte[] sql = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
         query.buffer().getBytes(query.bodyIndex(), sql, 0, length);
-        return SessionStateScanner.statementsToCheck(sql, 0, length);
+        if (lastHarmlessQuery != null && lastHarmlessQuery.sameShape(sql, length)) {
+            return List.of();
+        }
+        List<List<String>> scanned = SessionStateScanner.statementsToCheck(sql, 0, length);
+        if (scanned.isEmpty()) {
+            if (lastHarmlessQuery == null) {
+                lastHarmlessQuery = new HarmlessQuery();
+            }
+            lastHarmlessQuery.remember(sql, length);
+        }
+        return scanned;
     }
 
     /** Pins the session, or refuses the statement when pinning is off; returns the refusal. */
