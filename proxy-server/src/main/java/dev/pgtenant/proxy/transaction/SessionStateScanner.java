@@ -215,9 +215,10 @@ public final class SessionStateScanner {
      * Whether {@code sql[0, length)} has the shape of {@code known[0, knownLength)}: the same bytes
      * but for numbers, where a run of digits that starts the text or follows a byte that cannot be
      * part of a word or a dollar-quote tag (a letter, digit, {@code _}, {@code $} or a byte of a
-     * multi-byte character) may be any other run of digits. The lexer reads such digits one by one
-     * as bytes of no meaning, inside literals and comments as outside them, and they never start,
-     * end or belong to a word, a quote, a comment or a tag: when {@link #statementsToCheck} finds
+     * multi-byte character) may be any other run of digits. The lexer reads such digits one by one,
+     * inside literals and comments as outside them, asking at most whether a byte is a digit, never
+     * which one nor how many follow, and they never start, end or belong to a word, a quote, a
+     * comment or a tag: when {@link #statementsToCheck} finds
      * nothing to check in one text, it finds nothing in any other of its shape. A client that puts
      * its values into the SQL, as pgbench and drivers that interpolate on the client side do, sends
      * one shape again and again.
