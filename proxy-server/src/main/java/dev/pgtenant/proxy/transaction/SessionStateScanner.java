@@ -218,10 +218,9 @@ public final class SessionStateScanner {
      * multi-byte character) may be any other run of digits. The lexer reads such digits one by one,
      * inside literals and comments as outside them, asking at most whether a byte is a digit, never
      * which one nor how many follow, and they never start, end or belong to a word, a quote, a
-     * comment or a tag: when {@link #statementsToCheck} finds
-     * nothing to check in one text, it finds nothing in any other of its shape. A client that puts
-     * its values into the SQL, as pgbench and drivers that interpolate on the client side do, sends
-     * one shape again and again.
+     * comment or a tag: when {@link #statementsToCheck} finds nothing to check in one text, it finds
+     * nothing in any other of its shape. A client that puts its values into the SQL, as pgbench and
+     * drivers that interpolate on the client side do, sends one shape again and again.
      */
     static boolean sameShape(byte[] known, int knownLength, byte[] sql, int length) {
         int i = 0;
@@ -238,8 +237,9 @@ public final class SessionStateScanner {
             }
             int knownRun = i + run;
             int sqlRun = j + run;
-            if (knownRun > 0 && continuesWord(known[knownRun - 1])
-                    || knownRun >= knownLength || sqlRun >= length || !isDigit(known[knownRun]) || !isDigit(sql[sqlRun])) {
+            boolean startsANumber = knownRun == 0 || !continuesWord(known[knownRun - 1]);
+            if (!startsANumber || knownRun >= knownLength || sqlRun >= length
+                    || !isDigit(known[knownRun]) || !isDigit(sql[sqlRun])) {
                 return false;
             }
             i = knownRun;
