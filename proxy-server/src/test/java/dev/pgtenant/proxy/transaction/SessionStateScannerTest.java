@@ -165,7 +165,8 @@ class SessionStateScannerTest {
     /**
      * The relay skips the scan for a Query of the same shape as one in which it found nothing: any
      * text of that shape, however its bytes came, must then have nothing to check either. Texts are
-     * made of tokens where digits matter and where they do not, and then their digits are changed.
+     * made of tokens where digits matter and where they do not, and then their digits, or one byte,
+     * are changed.
      */
     @Test
     void aTextOfTheShapeOfOneWithNothingToCheckHasNothingToCheck() {
