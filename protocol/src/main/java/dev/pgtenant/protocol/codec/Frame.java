@@ -45,7 +45,8 @@ public final class Frame extends DefaultByteBufHolder {
 
     /**
      * A frame of the {@code count} messages (0: part of one) at {@code index} to
-     * {@code index + length} of {@code buffer}, retaining it. A {@link RunWriter} writes frames made so from one buffer, one after the other, as one.
+     * {@code index + length} of {@code buffer}, retaining it. A {@link RunWriter} writes frames made
+     * so from one buffer, one after the other, as one.
      * Only a root buffer is remembered: the frame's slice keeps a root alive, while a derived buffer
      * with a count of its own could be freed and reused for other bytes while the frame lives.
      */

@@ -11,8 +11,8 @@ import io.netty.buffer.ByteBufAllocator;
  * no pipeline stage of its own. Only a message split across reads is gathered (by a relaying
  * scanner, not even a row), so its bytes are kept until the rest arrives. Checks the type and the
  * declared length as soon as the five header bytes are in, so a lying length fails at once and
- * nothing is allocated for bytes that have not arrived. After the first error the rest of the stream is discarded, since its framing can't be
- * trusted.
+ * nothing is allocated for bytes that have not arrived. After the first error the rest of the
+ * stream is discarded, since its framing can't be trusted.
  *
  * <p>A scanner that {@linkplain #mergingRuns merges runs} hands consecutive DataRow or CopyData
  * messages from the server, already in memory, on as one: a relay forwards them without looking
