@@ -102,10 +102,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Object poolTicket;
     private volatile Relay relay;
     /**
-     * The cancel key the client is given; the backends' own keys stay with pgtenant. Set by
-     * {@link LiveSessions#add} before other threads can find the session, and not changed after.
+     * The cancel key the client is given, as two ints rather than a message object an idle session
+     * would keep; the backends' own keys stay with pgtenant. Set by {@link LiveSessions#add} before
+     * other threads can find the session, and not changed after; process IDs start at 1.
      */
-    private BackendKeyData key;
+    private int processId;
+    private int secretKey;
     private ScheduledFuture<?> authenticationTimeout;
     private int pendingBytes;
     /**
@@ -122,12 +124,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.context = context;
     }
 
-    BackendKeyData key() {
-        return key;
+    int processId() {
+        return processId;
     }
 
-    void key(BackendKeyData key) {
-        this.key = key;
+    int secretKey() {
+        return secretKey;
+    }
+
+    void key(int processId, int secretKey) {
+        this.processId = processId;
+        this.secretKey = secretKey;
     }
 
     // ---- what relays use ----
@@ -544,7 +551,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             fatal(SqlState.INSUFFICIENT_PRIVILEGE, refused.message());
             return;
         }
-        requestedDatabase = database;
+        // One copy for all sessions that asked for the same name, rather than one each: a name that
+        // routes is a registry's, a user's or a configured alias, so the string table stays bounded.
+        requestedDatabase = database.intern();
         if (to == AdminConsole.DESTINATION) {
             destination = to;
             if (routedElsewhereMeanwhile(registry)) {
@@ -676,7 +685,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
         write(connection.parameterStatusMessages());
-        write(key);
+        write(new BackendKeyData(processId, secretKey));
         writeAndFlush(new ReadyForQuery(connection.status()));
         relay = mode == PoolMode.SESSION ? new SessionRelay(this, pool, connection)
                 : new TransactionRelay(this, pool, connection, unreported, context.statementCounters());
@@ -698,7 +707,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.ACTIVE;
         cancelAuthenticationTimeout();
         AdminConsole.PARAMETERS.forEach((name, value) -> write(new ParameterStatus(name, value)));
-        write(key);
+        write(new BackendKeyData(processId, secretKey));
         writeAndFlush(new ReadyForQuery(ReadyForQuery.TransactionStatus.IDLE));
         relay = new AdminConsole(this);
         startup = null;

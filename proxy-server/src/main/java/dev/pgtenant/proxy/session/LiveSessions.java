@@ -1,7 +1,6 @@
 package dev.pgtenant.proxy.session;
 
 import dev.pgtenant.protocol.SqlState;
-import dev.pgtenant.protocol.message.backend.BackendKeyData;
 import io.netty.channel.ChannelFuture;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -37,25 +36,23 @@ public final class LiveSessions {
      * 2^31 connections, so one a long-lived session still holds is skipped.
      */
     void add(ClientSession session) {
-        BackendKeyData key;
+        int processId;
         do {
-            int processId = nextProcessId.getAndUpdate(id -> id == Integer.MAX_VALUE ? 1 : id + 1);
-            key = new BackendKeyData(processId, random.nextInt());
-            session.key(key);
-        } while (byProcessId.putIfAbsent(key.processId(), session) != null);
+            processId = nextProcessId.getAndUpdate(id -> id == Integer.MAX_VALUE ? 1 : id + 1);
+            session.key(processId, random.nextInt());
+        } while (byProcessId.putIfAbsent(processId, session) != null);
     }
 
     void remove(ClientSession session) {
-        BackendKeyData key = session.key();
-        if (key != null) {
-            byProcessId.remove(key.processId(), session);
+        if (session.processId() != 0) {
+            byProcessId.remove(session.processId(), session);
         }
     }
 
     /** The session holding this key, or {@code null}; the secret is compared in constant time. */
     ClientSession find(int processId, int secret) {
         ClientSession session = byProcessId.get(processId);
-        if (session == null || !MessageDigest.isEqual(bytes(session.key().secretKey()), bytes(secret))) {
+        if (session == null || !MessageDigest.isEqual(bytes(session.secretKey()), bytes(secret))) {
             return null;
         }
         return session;
