@@ -48,6 +48,16 @@ public final class Router {
         return new RoutingDecision.ToOrganization(home.get());
     }
 
+    /** The configured alias equal to {@code name}, or {@code name} when it is none. */
+    public String alias(String name) {
+        for (String alias : aliases) {
+            if (alias.equals(name)) {
+                return alias;
+            }
+        }
+        return name;
+    }
+
     private static RoutingDecision refuse(String database) {
         return new RoutingDecision.Refused("permission denied for database \"" + database + "\"");
     }

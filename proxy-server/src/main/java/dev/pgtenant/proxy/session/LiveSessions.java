@@ -44,9 +44,7 @@ public final class LiveSessions {
     }
 
     void remove(ClientSession session) {
-        if (session.processId() != 0) {
-            byProcessId.remove(session.processId(), session);
-        }
+        byProcessId.remove(session.processId(), session);
     }
 
     /** The session holding this key, or {@code null}; the secret is compared in constant time. */

@@ -54,6 +54,14 @@ class RouterTest {
     }
 
     @Test
+    void anAliasIsTheConfigurationsOwnCopy() {
+        String asked = new String("app".toCharArray());
+        assertThat(ROUTER.alias(asked)).isEqualTo("app").isNotSameAs(asked);
+        String other = new String("orgdata_1".toCharArray());
+        assertThat(ROUTER.alias(other)).isSameAs(other);
+    }
+
+    @Test
     void refusalsReadTheSameWhetherOrNotTheDatabaseExists() {
         User alice = REGISTRY.user("alice").orElseThrow();
         String existing = ((RoutingDecision.Refused) ROUTER.route(REGISTRY, alice, "orgdata_3")).message();
