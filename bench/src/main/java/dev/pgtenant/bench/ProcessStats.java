@@ -113,28 +113,6 @@ final class ProcessStats {
         }
     }
 
-    /**
-     * The open connections accepted on a port of this host: those established, and those the client
-     * has closed and the server not yet. Both tables, as a JVM's sockets for 127.0.0.1 are IPv6 ones
-     * that map IPv4 addresses, and PgBouncer's are IPv4.
-     */
-    static int acceptedConnections(int port) {
-        return acceptedConnections(read(Path.of("/proc/net/tcp")), port) + acceptedConnections(read(Path.of("/proc/net/tcp6")), port);
-    }
-
-    static int acceptedConnections(String procNetTcp, int port) {
-        String local = String.format(":%04X", port);
-        int count = 0;
-        for (String line : procNetTcp.split("\n")) {
-            String[] fields = line.strip().split("\\s+");
-            // fields: sl, local_address, rem_address, st; 01 is ESTABLISHED, 08 CLOSE_WAIT.
-            if (fields.length > 3 && fields[1].endsWith(local) && (fields[3].equals("01") || fields[3].equals("08"))) {
-                count++;
-            }
-        }
-        return count;
-    }
-
     /** The byte count of the histogram's closing line, {@code Total <instances> <bytes>}. */
     static long histogramTotalBytes(String histogram) {
         for (String line : histogram.split("\n")) {

@@ -22,33 +22,6 @@ class ProcessStatsTest {
     }
 
     @Test
-    void countsTheConnectionsAcceptedOnAPortThatAreStillOpen() {
-        String tcp = """
-                  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-                   0: 0100007F:4032 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11 1
-                   1: 0100007F:4032 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 12 1
-                   2: 0100007F:4032 0100007F:D432 08 00000000:00000000 00:00000000 00000000     0        0 13 1
-                   3: 0100007F:4032 0100007F:D433 06 00000000:00000000 00:00000000 00000000     0        0 0 3
-                   4: 0100007F:D434 0100007F:4032 01 00000000:00000000 00:00000000 00000000     0        0 14 1
-                """;
-        // 0x4032 is 16434: the listener (0A), a closed one (06) and the client's own end of a connection do not count.
-        assertThat(ProcessStats.acceptedConnections(tcp, 16434)).isEqualTo(2);
-        assertThat(ProcessStats.acceptedConnections(tcp, 16435)).isZero();
-    }
-
-    @Test
-    void aSocketThisProcessAcceptedCountsUntilItIsClosed() throws Exception {
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-             java.net.Socket client = new java.net.Socket(server.getInetAddress(), server.getLocalPort());
-             java.net.Socket accepted = server.accept()) {
-            assertThat(ProcessStats.acceptedConnections(server.getLocalPort())).isEqualTo(1);
-            accepted.close();
-            assertThat(ProcessStats.acceptedConnections(server.getLocalPort())).isZero();
-            assertThat(client.isConnected()).isTrue();
-        }
-    }
-
-    @Test
     void readsTheHeapRangeOfHeapInfo() {
         assertThat(ProcessStats.heapRange("""
                 17605:
