@@ -278,9 +278,8 @@ public final class Compare {
             logIn(target, idle, unmeasured);
             long liveBefore = jvm ? ProcessStats.liveHeapBytes(pid) : 0;
             long outsideHeapBefore = jvm ? ProcessStats.residentOutsideHeapBytes(pid) : 0;
-            long before = ProcessStats.residentBytes(pid);
+            long before = jvm ? 0 : ProcessStats.residentBytes(pid);
             logIn(target, idle, mode.idleClients() - unmeasured);
-            long after = ProcessStats.residentBytes(pid);
             int measured = idle.size() - unmeasured;
             long perClient;
             if (jvm) {
@@ -293,7 +292,7 @@ public final class Compare {
                 results.add(IDLE_HEAP, target.name(), liveGrowth / measured);
                 results.add(IDLE_OUTSIDE_HEAP, target.name(), outsideHeapGrowth / measured);
             } else {
-                perClient = (after - before) / measured;
+                perClient = (ProcessStats.residentBytes(pid) - before) / measured;
             }
             results.add(IDLE_MEMORY, target.name(), perClient);
             activeClients(target, ACTIVE_BESIDE_IDLE);
