@@ -2,7 +2,6 @@ package dev.pgtenant.bench;
 
 import dev.pgtenant.proxy.server.LeakDetection;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -10,20 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The floor for any proxy built on Netty, as pgtenant is: a relay that copies bytes between each
@@ -35,11 +22,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NettyRelay implements AutoCloseable {
 
-    private final EventLoopGroup loop;
-    private final Channel listener;
+    private final LoopbackListener listener;
 
-    private NettyRelay(EventLoopGroup loop, Channel listener) {
-        this.loop = loop;
+    private NettyRelay(LoopbackListener listener) {
         this.listener = listener;
     }
 
@@ -50,55 +35,39 @@ public final class NettyRelay implements AutoCloseable {
         // As pgtenant runs: the floor must not pay for what pgtenant does not.
         LeakDetection.configure();
         NettyRelay relay = start(Integer.parseInt(args[0]), new InetSocketAddress(args[1], Integer.parseInt(args[2])));
-        relay.listener.closeFuture().sync();
+        relay.listener.awaitClose();
     }
 
     /** Listens on 127.0.0.1 at {@code port} (0: any free port) and relays each client to {@code server}. */
     static NettyRelay start(int port, InetSocketAddress server) throws InterruptedException {
-        boolean epoll = Epoll.isAvailable();
-        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("relay"),
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        Class<? extends SocketChannel> socketType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        try {
-            Channel listener = new ServerBootstrap().group(loop).channel(serverType)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    // Nothing is read from a client before its server connection is up.
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel client) {
-                            new Bootstrap().group(client.eventLoop()).channel(socketType)
-                                    .option(ChannelOption.TCP_NODELAY, true)
-                                    .handler(new Copy(client))
-                                    .connect(server)
-                                    .addListener((ChannelFutureListener) connected -> {
-                                        if (!connected.isSuccess()) {
-                                            client.close();
-                                            return;
-                                        }
-                                        client.pipeline().addLast(new Copy(connected.channel()));
-                                        client.config().setAutoRead(true);
-                                    });
-                        }
-                    })
-                    .bind("127.0.0.1", port).sync().channel();
-            return new NettyRelay(loop, listener);
-        } catch (RuntimeException | InterruptedException e) {
-            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw e;
-        }
+        Class<? extends SocketChannel> socketType = LoopbackListener.socketType();
+        // Nothing is read from a client before its server connection is up.
+        return new NettyRelay(LoopbackListener.start("relay", port, false, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel client) {
+                new Bootstrap().group(client.eventLoop()).channel(socketType)
+                        .option(ChannelOption.TCP_NODELAY, true)
+                        .handler(new Copy(client))
+                        .connect(server)
+                        .addListener((ChannelFutureListener) connected -> {
+                            if (!connected.isSuccess()) {
+                                client.close();
+                                return;
+                            }
+                            client.pipeline().addLast(new Copy(connected.channel()));
+                            client.config().setAutoRead(true);
+                        });
+            }
+        }));
     }
 
     int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return listener.port();
     }
 
     @Override
     public void close() {
-        listener.close().syncUninterruptibly();
-        loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        listener.close();
     }
 
     /** Copies what its channel reads to the other side, and stops reading while the other side is full. */

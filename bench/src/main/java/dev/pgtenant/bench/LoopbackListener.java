@@ -1,0 +1,82 @@
+package dev.pgtenant.bench;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A listener on 127.0.0.1 with pgtenant's event-loop setup (one loop, epoll where the kernel has it,
+ * TCP_NODELAY for every client), for the benchmark's reference servers: they must pay for what
+ * pgtenant's own set-up costs and nothing else.
+ */
+final class LoopbackListener implements AutoCloseable {
+
+    private static final boolean EPOLL = Epoll.isAvailable();
+
+    private final EventLoopGroup loop;
+    private final Channel channel;
+
+    private LoopbackListener(EventLoopGroup loop, Channel channel) {
+        this.loop = loop;
+        this.channel = channel;
+    }
+
+    /**
+     * Listens at {@code port} (0: any free port) on a loop of its own, whose thread is named after
+     * {@code name}; {@code clients} handles each accepted client, which reads at once only when
+     * {@code autoRead}.
+     */
+    static LoopbackListener start(String name, int port, boolean autoRead, ChannelHandler clients)
+            throws InterruptedException {
+        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name),
+                EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Class<? extends ServerChannel> serverType = EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        try {
+            Channel channel = new ServerBootstrap().group(loop).channel(serverType)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.AUTO_READ, autoRead)
+                    .childHandler(clients)
+                    .bind("127.0.0.1", port).sync().channel();
+            return new LoopbackListener(loop, channel);
+        } catch (RuntimeException | InterruptedException e) {
+            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /** The type of an outgoing connection on the same transport as the listener's. */
+    static Class<? extends SocketChannel> socketType() {
+        return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /** Waits until the listener is closed. */
+    void awaitClose() throws InterruptedException {
+        channel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,192 @@
+package dev.pgtenant.bench;
+
+import dev.pgtenant.proxy.server.LeakDetection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The floor of a login for any proxy built on Netty, as {@link NettyRelay} is of a transaction: a
+ * server with pgtenant's event-loop setup (one loop, epoll, TCP_NODELAY) that lets every client in
+ * without a password, answers each simple query with one canned row and closes on Terminate. What
+ * it costs per {@code pgbench -C} login is Netty's accept, channel set-up and tear-down and a
+ * login's reads and writes, with no authentication and no backend: less than a SCRAM login through
+ * a pool takes, so a lower bound. It is run by hand (see docs/benchmarks.md, "What a login costs").
+ *
+ * <p>Usage: {@code NettyLoginFloor LISTEN_PORT}; listens on 127.0.0.1. Run pgbench against it with a
+ * script of {@code SELECT 1;} (the built-in scripts read tables it does not have).
+ */
+public final class NettyLoginFloor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NettyLoginFloor.class);
+
+    private static final int SSL_REQUEST = 80877103;
+    private static final int GSS_ENCRYPTION_REQUEST = 80877104;
+    private static final int PROTOCOL_3_0 = 196608;
+    /** Bounds what a client can make the floor wait for; no message it answers comes near. */
+    private static final int MAX_MESSAGE = 64 * 1024;
+
+    private static final byte[] LOGIN = concat(
+            message('R', new byte[] {0, 0, 0, 0}),
+            message('S', cStrings("server_version", "17.6")),
+            message('S', cStrings("client_encoding", "UTF8")),
+            message('S', cStrings("standard_conforming_strings", "on")),
+            message('S', cStrings("integer_datetimes", "on")),
+            message('K', new byte[] {0, 0, 0, 1, 0, 0, 0, 2}),
+            message('Z', new byte[] {'I'}));
+    /** One int4 column named ?column?, one row holding 1. */
+    private static final byte[] ONE_ROW = concat(
+            message('T', concat(new byte[] {0, 1}, cStrings("?column?"),
+                    new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 23, 0, 4, -1, -1, -1, -1, 0, 0})),
+            message('D', new byte[] {0, 1, 0, 0, 0, 1, '1'}),
+            message('C', cStrings("SELECT 1")),
+            message('Z', new byte[] {'I'}));
+
+    private final LoopbackListener listener;
+
+    private NettyLoginFloor(LoopbackListener listener) {
+        this.listener = listener;
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: NettyLoginFloor LISTEN_PORT");
+        }
+        // As pgtenant runs: the floor must not pay for what pgtenant does not.
+        LeakDetection.configure();
+        start(Integer.parseInt(args[0])).listener.awaitClose();
+    }
+
+    /** Listens on 127.0.0.1 at {@code port} (0: any free port). */
+    static NettyLoginFloor start(int port) throws InterruptedException {
+        return new NettyLoginFloor(LoopbackListener.start("login-floor", port, true, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel client) {
+                client.pipeline().addLast(new Session());
+            }
+        }));
+    }
+
+    int port() {
+        return listener.port();
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+    }
+
+    /** One client: the startup packets, then typed messages, each read whole before it is answered. */
+    private static final class Session extends ByteToMessageDecoder {
+        private boolean loggedIn;
+        /** Set once the session is ending: what the client sends after that is not looked at. */
+        private boolean ending;
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            while (!ending) {
+                int header = loggedIn ? 5 : 4;
+                if (in.readableBytes() < header) {
+                    return;
+                }
+                int start = in.readerIndex();
+                int length = in.getInt(loggedIn ? start + 1 : start);
+                if (length < (loggedIn ? 4 : 8) || length > MAX_MESSAGE) {
+                    refuse(ctx, "a message length of " + length + " bytes");
+                    break;
+                }
+                int whole = loggedIn ? length + 1 : length;
+                if (in.readableBytes() < whole) {
+                    return;
+                }
+                if (loggedIn) {
+                    answer(ctx, in.getByte(start));
+                } else {
+                    startup(ctx, in.getInt(start + 4));
+                }
+                in.skipBytes(whole);
+            }
+            in.skipBytes(in.readableBytes());
+        }
+
+        private void startup(ChannelHandlerContext ctx, int code) {
+            if (code == SSL_REQUEST || code == GSS_ENCRYPTION_REQUEST) {
+                ctx.write(ctx.alloc().buffer(1).writeByte('N'));
+            } else if (code == PROTOCOL_3_0) {
+                ctx.write(ctx.alloc().buffer(LOGIN.length).writeBytes(LOGIN));
+                loggedIn = true;
+            } else {
+                refuse(ctx, "a startup packet with code " + code);
+            }
+        }
+
+        private void answer(ChannelHandlerContext ctx, byte type) {
+            switch (type) {
+                case 'Q' -> ctx.write(ctx.alloc().buffer(ONE_ROW.length).writeBytes(ONE_ROW));
+                case 'X' -> {
+                    ending = true;
+                    // What is answered before the Terminate in the same read still goes out.
+                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                }
+                default -> refuse(ctx, "a message of type '" + (char) type + "' (only simple queries are answered)");
+            }
+        }
+
+        /** Ends the session with a FATAL error the client can show. */
+        private void refuse(ChannelHandlerContext ctx, String what) {
+            ending = true;
+            log.info("closing a client that sent {}", what);
+            byte[] error = message('E', concat(fields('S', "FATAL"), fields('V', "FATAL"), fields('C', "08P01"),
+                    fields('M', "the login floor does not take " + what), new byte[] {0}));
+            ctx.writeAndFlush(ctx.alloc().buffer(error.length).writeBytes(error)).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+            ctx.flush();
+            super.channelReadComplete(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.info("closing a client after an error: {}", cause.toString());
+            ctx.close();
+        }
+    }
+
+    private static byte[] message(char type, byte[] body) {
+        int length = body.length + 4;
+        return concat(new byte[] {(byte) type, (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
+                (byte) length}, body);
+    }
+
+    private static byte[] fields(char code, String value) {
+        return concat(new byte[] {(byte) code}, cStrings(value));
+    }
+
+    private static byte[] cStrings(String... values) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String value : values) {
+            out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+}

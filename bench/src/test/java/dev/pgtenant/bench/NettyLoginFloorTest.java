@@ -1,0 +1,109 @@
+package dev.pgtenant.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class NettyLoginFloorTest {
+
+    @Test
+    void letsClientsInAndAnswersTheirSimpleQueries() throws Exception {
+        Properties login = new Properties();
+        login.setProperty("user", "anyone");
+        login.setProperty("preferQueryMode", "simple");
+        login.setProperty("connectTimeout", "10");
+        login.setProperty("socketTimeout", "30");
+        try (NettyLoginFloor floor = NettyLoginFloor.start(0)) {
+            // Three logins in a row, as pgbench -C makes them; pgjdbc asks for TLS first and is told no.
+            for (int i = 0; i < 3; i++) {
+                try (Connection connection = DriverManager.getConnection(
+                        "jdbc:postgresql://127.0.0.1:" + floor.port() + "/any", login);
+                     Statement statement = connection.createStatement();
+                     ResultSet rows = statement.executeQuery("SELECT 1")) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getInt(1)).isEqualTo(1);
+                    assertThat(rows.next()).isFalse();
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesMalformedOversizedAndUnansweredMessagesWithAnErrorAndCloses() throws Exception {
+        try (NettyLoginFloor floor = NettyLoginFloor.start(0)) {
+            assertThat(exchange(floor, startupLength(3))).as("a startup packet shorter than its header")
+                    .contains("08P01", "message length of 3 bytes");
+            assertThat(exchange(floor, startupLength(Integer.MAX_VALUE))).as("an oversized startup packet")
+                    .contains("08P01", "message length of " + Integer.MAX_VALUE);
+            assertThat(exchange(floor, NettyLoginFloor.concat(startup(), typed('P', new byte[8])))).as("an extended-protocol message")
+                    .contains("08P01", "type 'P'");
+            assertThat(exchange(floor, NettyLoginFloor.concat(startup(), new byte[] {'Q', (byte) 0xff, 0, 0, 0}))).as("a negative length")
+                    .contains("08P01", "message length of");
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidMessageLeavesTheFloorServing() throws Exception {
+        try (NettyLoginFloor floor = NettyLoginFloor.start(0)) {
+            byte[] startup = startup();
+            try (Socket client = new Socket("127.0.0.1", floor.port())) {
+                client.getOutputStream().write(startup, 0, startup.length / 2);
+            }
+            assertThat(exchange(floor, NettyLoginFloor.concat(startup, typed('Q', "SELECT 1\0".getBytes(StandardCharsets.UTF_8)),
+                    typed('X', new byte[0])))).as("the next client's login, query and Terminate")
+                    .contains("server_version", "SELECT 1").doesNotContain("08P01");
+        }
+    }
+
+    /** Sends the bytes and reads what comes back until the floor closes the connection. */
+    private static String exchange(NettyLoginFloor floor, byte[] request) throws IOException {
+        try (Socket client = new Socket("127.0.0.1", floor.port())) {
+            // A floor that left the connection open would make this read time out instead of ending.
+            client.setSoTimeout(20_000);
+            client.getOutputStream().write(request);
+            InputStream in = client.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static byte[] startup() throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(body);
+        data.writeInt(196608);
+        data.write("user\0anyone\0\0".getBytes(StandardCharsets.UTF_8));
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        new DataOutputStream(packet).writeInt(body.size() + 4);
+        body.writeTo(packet);
+        return packet.toByteArray();
+    }
+
+    private static byte[] startupLength(int length) throws IOException {
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(packet);
+        data.writeInt(length);
+        data.writeInt(196608);
+        return packet.toByteArray();
+    }
+
+    private static byte[] typed(char type, byte[] body) throws IOException {
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(packet);
+        data.writeByte(type);
+        data.writeInt(body.length + 4);
+        data.write(body);
+        return packet.toByteArray();
+    }
+}
