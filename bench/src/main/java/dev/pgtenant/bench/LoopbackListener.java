@@ -20,9 +20,9 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A listener on 127.0.0.1 with pgtenant's event-loop setup (one loop, epoll where the kernel has it,
- * TCP_NODELAY for every client), for the benchmark's reference servers: they must pay for what
- * pgtenant's own set-up costs and nothing else.
+ * A listener on 127.0.0.1 with the parts of pgtenant's set-up that shape what a transaction or a
+ * login costs (one event loop, epoll where the kernel has it, TCP_NODELAY for every client), for the
+ * benchmark's reference servers.
  */
 final class LoopbackListener implements AutoCloseable {
 
@@ -54,7 +54,8 @@ final class LoopbackListener implements AutoCloseable {
                     .childHandler(clients)
                     .bind("127.0.0.1", port).sync().channel();
             return new LoopbackListener(loop, channel);
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (Throwable e) {
+            // Also a failed bind, which sync() rethrows unchecked: the loop's thread would keep the JVM up.
             loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
@@ -74,9 +75,13 @@ final class LoopbackListener implements AutoCloseable {
         channel.closeFuture().sync();
     }
 
+    /** Stops listening and stops the loop; fails rather than waits on a loop that does not stop. */
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
-        loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        boolean closed = channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        boolean stopped = loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        if (!closed || !stopped) {
+            throw new IllegalStateException("the listener's event loop did not stop within 15 s");
+        }
     }
 }

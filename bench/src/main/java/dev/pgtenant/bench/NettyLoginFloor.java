@@ -4,6 +4,7 @@ import dev.pgtenant.proxy.server.LeakDetection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -11,12 +12,13 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The floor of a login for any proxy built on Netty, as {@link NettyRelay} is of a transaction: a
- * server with pgtenant's event-loop setup (one loop, epoll, TCP_NODELAY) that lets every client in
+ * server with pgtenant's event-loop set-up (see {@link LoopbackListener}) that lets every client in
  * without a password, answers each simple query with one canned row and closes on Terminate. What
  * it costs per {@code pgbench -C} login is Netty's accept, channel set-up and tear-down and a
  * login's reads and writes, with no authentication and no backend: less than a SCRAM login through
@@ -33,7 +35,9 @@ public final class NettyLoginFloor implements AutoCloseable {
     private static final int GSS_ENCRYPTION_REQUEST = 80877104;
     private static final int PROTOCOL_3_0 = 196608;
     /** Bounds what a client can make the floor wait for; no message it answers comes near. */
-    private static final int MAX_MESSAGE = 64 * 1024;
+    static final int MAX_MESSAGE = 64 * 1024;
+    /** How long a session that is ending may take to drain what it was sent before it is closed anyway. */
+    private static final long DRAIN_SECONDS = 5;
 
     private static final byte[] LOGIN = concat(
             message('R', new byte[] {0, 0, 0, 0}),
@@ -88,12 +92,12 @@ public final class NettyLoginFloor implements AutoCloseable {
     /** One client: the startup packets, then typed messages, each read whole before it is answered. */
     private static final class Session extends ByteToMessageDecoder {
         private boolean loggedIn;
-        /** Set once the session is ending: what the client sends after that is not looked at. */
-        private boolean ending;
+        /** Why the session ends, once it is ending: what the client sends after that is not looked at. */
+        private String ending;
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            while (!ending) {
+            while (ending == null) {
                 int header = loggedIn ? 5 : 4;
                 if (in.readableBytes() < header) {
                     return;
@@ -132,35 +136,66 @@ public final class NettyLoginFloor implements AutoCloseable {
         private void answer(ChannelHandlerContext ctx, byte type) {
             switch (type) {
                 case 'Q' -> ctx.write(ctx.alloc().buffer(ONE_ROW.length).writeBytes(ONE_ROW));
-                case 'X' -> {
-                    ending = true;
-                    // What is answered before the Terminate in the same read still goes out.
-                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                }
-                default -> refuse(ctx, "a message of type '" + (char) type + "' (only simple queries are answered)");
+                case 'X' -> end(ctx, "the client ended the session", Unpooled.EMPTY_BUFFER);
+                default -> refuse(ctx, "a message of type " + describe(type) + " (only simple queries are answered)");
             }
         }
 
         /** Ends the session with a FATAL error the client can show. */
         private void refuse(ChannelHandlerContext ctx, String what) {
-            ending = true;
-            log.info("closing a client that sent {}", what);
+            log.info("closing {}, which sent {}", ctx.channel().remoteAddress(), what);
             byte[] error = message('E', concat(fields('S', "FATAL"), fields('V', "FATAL"), fields('C', "08P01"),
                     fields('M', "the login floor does not take " + what), new byte[] {0}));
-            ctx.writeAndFlush(ctx.alloc().buffer(error.length).writeBytes(error)).addListener(ChannelFutureListener.CLOSE);
+            end(ctx, "it sent " + what, ctx.alloc().buffer(error.length).writeBytes(error));
+        }
+
+        /**
+         * Sends {@code last} after what is already answered, then closes; a client that does not
+         * read it is closed anyway after a few seconds, or it would hold its connection for good.
+         */
+        private void end(ChannelHandlerContext ctx, String why, ByteBuf last) {
+            ending = why;
+            ChannelFuture sent = ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            if (!sent.isDone()) {
+                // Only then: a timer for every pgbench -C login would be part of what the floor measures.
+                ctx.executor().schedule(() -> ctx.close(), DRAIN_SECONDS, TimeUnit.SECONDS);
+            }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
             ctx.flush();
+            // A client that sends queries and does not read the answers must not fill the memory.
+            if (!ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            }
             super.channelReadComplete(ctx);
         }
 
         @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            // At debug: pgbench -C ends a session hundreds of times a second, and this measures CPU.
+            log.debug("session of {} ended: {}", ctx.channel().remoteAddress(),
+                    ending != null ? ending : "the client closed the connection");
+            super.channelInactive(ctx);
+        }
+
+        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.info("closing a client after an error: {}", cause.toString());
+            log.info("closing {} after an error: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         }
+    }
+
+    /** A message type as a person can read it in an error or a log line. */
+    private static String describe(byte type) {
+        return type >= 0x21 && type <= 0x7e ? "'" + (char) type + "'" : String.format("0x%02x", type & 0xff);
     }
 
     private static byte[] message(char type, byte[] body) {
