@@ -1,7 +1,21 @@
 package dev.pgtenant.bench;
 
+import dev.pgtenant.protocol.ByteString;
+import dev.pgtenant.protocol.SqlState;
+import dev.pgtenant.protocol.message.backend.Authentication;
+import dev.pgtenant.protocol.message.backend.BackendKeyData;
+import dev.pgtenant.protocol.message.backend.BackendMessage;
+import dev.pgtenant.protocol.message.backend.CommandComplete;
+import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.ParameterStatus;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery;
+import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import dev.pgtenant.protocol.message.backend.RowDescription;
+import dev.pgtenant.protocol.message.startup.StartupPacket;
 import dev.pgtenant.proxy.server.LeakDetection;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -9,7 +23,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,29 +44,25 @@ public final class NettyLoginFloor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(NettyLoginFloor.class);
 
-    private static final int SSL_REQUEST = 80877103;
-    private static final int GSS_ENCRYPTION_REQUEST = 80877104;
-    private static final int PROTOCOL_3_0 = 196608;
+    private static final int INT4 = 23;
     /** Bounds what a client can make the floor wait for; no message it answers comes near. */
     static final int MAX_MESSAGE = 64 * 1024;
     /** How long a session that is ending may take to drain what it was sent before it is closed anyway. */
     private static final long DRAIN_SECONDS = 5;
 
-    private static final byte[] LOGIN = concat(
-            message('R', new byte[] {0, 0, 0, 0}),
-            message('S', cStrings("server_version", "17.6")),
-            message('S', cStrings("client_encoding", "UTF8")),
-            message('S', cStrings("standard_conforming_strings", "on")),
-            message('S', cStrings("integer_datetimes", "on")),
-            message('K', new byte[] {0, 0, 0, 1, 0, 0, 0, 2}),
-            message('Z', new byte[] {'I'}));
-    /** One int4 column named ?column?, one row holding 1. */
-    private static final byte[] ONE_ROW = concat(
-            message('T', concat(new byte[] {0, 1}, cStrings("?column?"),
-                    new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 23, 0, 4, -1, -1, -1, -1, 0, 0})),
-            message('D', new byte[] {0, 1, 0, 0, 0, 1, '1'}),
-            message('C', cStrings("SELECT 1")),
-            message('Z', new byte[] {'I'}));
+    private static final byte[] LOGIN = encoded(
+            new Authentication.Ok(),
+            new ParameterStatus("server_version", "17.6"),
+            new ParameterStatus("client_encoding", "UTF8"),
+            new ParameterStatus("standard_conforming_strings", "on"),
+            new ParameterStatus("integer_datetimes", "on"),
+            new BackendKeyData(1, 2),
+            new ReadyForQuery(TransactionStatus.IDLE));
+    private static final byte[] ONE_ROW = encoded(
+            new RowDescription(List.of(new RowDescription.Column("?column?", 0, (short) 0, INT4, (short) 4, -1, (short) 0))),
+            new DataRow(List.of(ByteString.copyOf("1".getBytes(StandardCharsets.US_ASCII)))),
+            new CommandComplete("SELECT 1"),
+            new ReadyForQuery(TransactionStatus.IDLE));
 
     private final LoopbackListener listener;
 
@@ -123,9 +132,9 @@ public final class NettyLoginFloor implements AutoCloseable {
         }
 
         private void startup(ChannelHandlerContext ctx, int code) {
-            if (code == SSL_REQUEST || code == GSS_ENCRYPTION_REQUEST) {
+            if (code == StartupPacket.SSL_REQUEST_CODE || code == StartupPacket.GSSENC_REQUEST_CODE) {
                 ctx.write(ctx.alloc().buffer(1).writeByte('N'));
-            } else if (code == PROTOCOL_3_0) {
+            } else if (code == StartupPacket.PROTOCOL_3_0) {
                 ctx.write(ctx.alloc().buffer(LOGIN.length).writeBytes(LOGIN));
                 loggedIn = true;
             } else {
@@ -144,9 +153,9 @@ public final class NettyLoginFloor implements AutoCloseable {
         /** Ends the session with a FATAL error the client can show. */
         private void refuse(ChannelHandlerContext ctx, String what) {
             log.info("closing {}, which sent {}", ctx.channel().remoteAddress(), what);
-            byte[] error = message('E', concat(fields('S', "FATAL"), fields('V', "FATAL"), fields('C', "08P01"),
-                    fields('M', "the login floor does not take " + what), new byte[] {0}));
-            end(ctx, "it sent " + what, ctx.alloc().buffer(error.length).writeBytes(error));
+            ByteBuf error = ctx.alloc().buffer();
+            ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "the login floor does not take " + what).encode(error);
+            end(ctx, "it sent " + what, error);
         }
 
         /**
@@ -198,30 +207,16 @@ public final class NettyLoginFloor implements AutoCloseable {
         return type >= 0x21 && type <= 0x7e ? "'" + (char) type + "'" : String.format("0x%02x", type & 0xff);
     }
 
-    private static byte[] message(char type, byte[] body) {
-        int length = body.length + 4;
-        return concat(new byte[] {(byte) type, (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
-                (byte) length}, body);
-    }
-
-    private static byte[] fields(char code, String value) {
-        return concat(new byte[] {(byte) code}, cStrings(value));
-    }
-
-    private static byte[] cStrings(String... values) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (String value : values) {
-            out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
-            out.write(0);
+    /** The messages' frames one after the other, encoded once: a login writes them as they are. */
+    private static byte[] encoded(BackendMessage... messages) {
+        ByteBuf out = Unpooled.buffer();
+        try {
+            for (BackendMessage message : messages) {
+                message.encode(out);
+            }
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
         }
-        return out.toByteArray();
-    }
-
-    static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
     }
 }

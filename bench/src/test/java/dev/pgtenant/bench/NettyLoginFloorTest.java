@@ -3,8 +3,12 @@ package dev.pgtenant.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgtenant.protocol.message.startup.StartupMessage;
+import dev.pgtenant.protocol.message.startup.StartupPacket;
 import dev.pgtenant.testkit.BufferLeaks;
-
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -16,6 +20,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,22 +116,21 @@ class NettyLoginFloorTest {
         }
     }
 
-    private static byte[] startup() throws IOException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        DataOutputStream data = new DataOutputStream(body);
-        data.writeInt(196608);
-        data.write("user\0anyone\0\0".getBytes(StandardCharsets.UTF_8));
-        ByteArrayOutputStream packet = new ByteArrayOutputStream();
-        new DataOutputStream(packet).writeInt(body.size() + 4);
-        body.writeTo(packet);
-        return packet.toByteArray();
+    private static byte[] startup() {
+        ByteBuf packet = Unpooled.buffer();
+        try {
+            new StartupMessage(Map.of("user", "anyone")).encode(packet);
+            return ByteBufUtil.getBytes(packet);
+        } finally {
+            packet.release();
+        }
     }
 
     private static byte[] startupLength(int length) throws IOException {
         ByteArrayOutputStream packet = new ByteArrayOutputStream();
         DataOutputStream data = new DataOutputStream(packet);
         data.writeInt(length);
-        data.writeInt(196608);
+        data.writeInt(StartupPacket.PROTOCOL_3_0);
         return packet.toByteArray();
     }
 
@@ -148,6 +152,11 @@ class NettyLoginFloorTest {
     }
 
     private static byte[] concat(byte[]... parts) {
-        return NettyLoginFloor.concat(parts);
+        ByteBuf joined = Unpooled.wrappedBuffer(parts);
+        try {
+            return ByteBufUtil.getBytes(joined);
+        } finally {
+            joined.release();
+        }
     }
 }
