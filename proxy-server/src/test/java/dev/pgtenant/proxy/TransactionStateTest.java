@@ -103,6 +103,25 @@ class TransactionStateTest {
         }
     }
 
+    /**
+     * Each login keeps the reported settings it asked for, on the backend whose last client had others
+     * and on the next: what a backend connection keeps of its reported settings is gathered again
+     * after they change, and the session carries those.
+     */
+    @Test
+    void eachLoginGetsItsOwnReportedSettingOnABackendThatHadAnother() throws SQLException {
+        for (int i = 0; i < 6; i++) {
+            String name = "login-" + i % 3;
+            try (Connection login = proxy.connect(proxy.user("a"), ProxyFixture.PASSWORD, "app?ApplicationName=" + name)) {
+                assertThat(single(login, "SHOW application_name")).isEqualTo(name);
+                try (Connection holder = holdOneBackend()) {
+                    assertThat(single(login, "SHOW application_name")).isEqualTo(name);
+                    holder.rollback();
+                }
+            }
+        }
+    }
+
     @Test
     void listenersShareOneBackendAndEveryOneGetsTheNotification() throws SQLException {
         long pinsBefore = proxy.server().statementCounters().pins();

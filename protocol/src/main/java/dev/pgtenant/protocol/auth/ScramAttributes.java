@@ -7,9 +7,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A SCRAM message's comma-separated {@code x=value} attributes, with the strict checks every message
@@ -28,29 +26,43 @@ final class ScramAttributes {
 
     /** Parses {@code text}; the first attributes must be exactly {@code required}, in that order. */
     static ScramAttributes parse(String text, String required) {
-        List<Attribute> attributes = new ArrayList<>();
-        Set<Character> seen = new HashSet<>();
-        for (String part : text.split(",", -1)) {
+        List<Attribute> attributes = new ArrayList<>(4);
+        // One bit per letter: a login parses two messages, and a set of boxed characters cost more than the rest of it.
+        long seen = 0;
+        int start = 0;
+        while (true) {
+            int end = text.indexOf(',', start);
+            String part = end < 0 ? text.substring(start) : text.substring(start, end);
             if (part.length() < 2 || part.charAt(1) != '=' || !isAttributeName(part.charAt(0))) {
                 throw ScramException.malformed("expected an attribute of the form x=value but got \""
                         + abbreviate(part) + "\"");
             }
             char name = part.charAt(0);
-            if (!seen.add(name)) {
+            long bit = bitOf(name);
+            if ((seen & bit) != 0) {
                 throw ScramException.malformed("attribute '" + name + "' is repeated");
             }
+            seen |= bit;
             attributes.add(new Attribute(name, part.substring(2)));
+            if (end < 0) {
+                break;
+            }
+            start = end + 1;
         }
         for (int i = 0; i < required.length(); i++) {
             char expected = required.charAt(i);
             if (i >= attributes.size() || attributes.get(i).name() != expected) {
-                if (seen.contains('m')) {
+                if ((seen & bitOf('m')) != 0) {
                     throw ScramException.malformed("the mandatory extension m= is not supported");
                 }
                 throw ScramException.malformed("attribute '" + expected + "' is missing or out of order");
             }
         }
         return new ScramAttributes(attributes);
+    }
+
+    private static long bitOf(char letter) {
+        return 1L << (letter >= 'a' ? letter - 'a' : 26 + letter - 'A');
     }
 
     String get(int index) {
@@ -92,15 +104,29 @@ final class ScramAttributes {
         if (message == null) {
             throw ScramException.malformed("the message is missing");
         }
+        byte[] bytes = message.toByteArray();
+        if (isAscii(bytes)) {
+            // What clients send: ASCII is valid UTF-8, and decodes without a decoder made for it.
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(message.toByteArray()))
+                    .decode(ByteBuffer.wrap(bytes))
                     .toString();
         } catch (CharacterCodingException e) {
             throw ScramException.malformed("the message is not valid UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static ByteString bytes(String message) {

@@ -131,11 +131,18 @@ class ScramTest {
     @ValueSource(strings = {
             "", "x,,n=,r=abc", "n", "n,", "p=tls-server-end-point,,n=,r=abc", "n,a=admin,n=,r=abc",
             "n,,r=abc", "n,,n=", "n,,n=,r=", "n,,n=,n=,r=abc", "n,,n=,r=abc,r=def", "n,,m=ext,n=,r=abc",
-            "n,,n=,r=ab\u0001c", "n,,n=,r=abc,junk", "n,,n=,=x,r=abc"})
+            "n,,n=,r=ab\u0001c", "n,,n=,r=abc,junk", "n,,n=,=x,r=abc", "n,,n=,r=abc,X=1,X=2", "n,,n=,r=abc,"})
     void malformedClientFirstIsRefused(String message) {
         assertThatThrownBy(() -> ScramServerExchange.forVerifier(PENCIL).handleClientFirst(text(message)))
                 .isInstanceOfSatisfying(ScramException.class,
                         e -> assertThat(e.sqlState()).isEqualTo(SqlState.PROTOCOL_VIOLATION));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"n,,n=j\u00f6rg,r=abc", "n,,n=,r=abc,x=1,X=1", "y,,n=,r=abc"})
+    void wellFormedClientFirstIsAnswered(String message) {
+        ByteString serverFirst = ScramServerExchange.forVerifier(PENCIL).handleClientFirst(text(message));
+        assertThat(text(serverFirst)).startsWith("r=abc").contains(",i=4096");
     }
 
     @Test

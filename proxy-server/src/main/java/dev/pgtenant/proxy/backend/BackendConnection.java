@@ -19,6 +19,8 @@ import dev.pgtenant.protocol.message.backend.ReadyForQuery.TransactionStatus;
 import dev.pgtenant.protocol.message.frontend.FrontendMessage;
 import dev.pgtenant.protocol.message.startup.StartupMessage;
 import dev.pgtenant.proxy.transaction.BackendStatements;
+import dev.pgtenant.proxy.transaction.SessionStateScanner;
+import dev.pgtenant.proxy.transaction.SharedSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -77,6 +79,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private volatile int parameterChanges;
     /** {@link #parameterStatusMessages}, with the {@link #parameterChanges} count it was encoded at. */
     private volatile EncodedParameters encodedParameters;
+    /** {@link #reportedParameters}, with the {@link #parameterChanges} count it was gathered at. */
+    private volatile GatheredParameters reportedParameters;
     private Map<String, String> settledStartup;
     private Map<String, String> settledReported;
     private int settledAtChange;
@@ -120,6 +124,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private record EncodedParameters(int atChange, byte[] messages) {
     }
 
+    private record GatheredParameters(int atChange, Map<String, String> values) {
+    }
+
     /**
      * {@link #parameters} as the ParameterStatus messages a client's login is sent, encoded again
      * only after a change: every login on the connection sends the same ones. Runs on the client's
@@ -135,6 +142,28 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             encodedParameters = encoded;
         }
         return encoded.messages();
+    }
+
+    /**
+     * The parameters a transaction-mode session carries from backend to backend
+     * ({@link SessionStateScanner#isReported}), as {@code shared} keeps them. Gathered again only
+     * after a change: every login on the connection asks, and sorting them out of the rest took a
+     * microsecond of each. Runs on the client's loop, as {@link #parameterStatusMessages} does.
+     */
+    public Map<String, String> reportedParameters(SharedSettings shared) {
+        int changes = parameterChanges;
+        GatheredParameters gathered = reportedParameters;
+        if (gathered == null || gathered.atChange() != changes) {
+            Map<String, String> found = new LinkedHashMap<>();
+            parameters.forEach((name, value) -> {
+                if (SessionStateScanner.isReported(name)) {
+                    found.put(name, value);
+                }
+            });
+            gathered = new GatheredParameters(changes, shared.share(found));
+            reportedParameters = gathered;
+        }
+        return gathered.values();
     }
 
     /**

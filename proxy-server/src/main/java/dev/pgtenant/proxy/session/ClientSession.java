@@ -17,6 +17,7 @@ import dev.pgtenant.protocol.codec.Frame;
 import dev.pgtenant.protocol.codec.FrameDecoder;
 import dev.pgtenant.protocol.codec.MessageHandler;
 import dev.pgtenant.protocol.codec.MessageScanner;
+import dev.pgtenant.protocol.codec.MessageWriter;
 import dev.pgtenant.protocol.codec.RunWriter;
 import dev.pgtenant.protocol.codec.StartupPacketDecoder;
 import dev.pgtenant.protocol.message.backend.Authentication;
@@ -74,6 +75,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int MAX_PENDING_BYTES = 1024 * 1024;
     /** How long the error that ends a session may wait for the client to read it. */
     private static final long FATAL_WRITE_GRACE_SECONDS = 5;
+
+    /** What every login is asked first, encoded once. */
+    private static final byte[] SASL_REQUEST =
+            MessageWriter.toBytes(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM))::encode);
 
     private enum State { STARTUP, AUTHENTICATING, CONNECTING, ACTIVE, CLOSED }
 
@@ -415,7 +420,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 : ScramServerExchange.forUnknownUser(userName, context.unknownUserSecret());
         state = State.AUTHENTICATING;
         message.negotiation().ifPresent(this::write);
-        writeAndFlush(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM)));
+        write(SASL_REQUEST);
+        flushReply();
         // Last: replacing the decoder hands it any bytes already received, which re-enters this handler.
         ctx.pipeline().replace(StartupPacketDecoder.class, "frames",
                 new FrameDecoder(Direction.FRONTEND, MAX_AUTH_MESSAGE_SIZE));
@@ -764,6 +770,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private ChannelFuture writeAndFlush(BackendMessage message) {
         write(message);
+        return flushReply();
+    }
+
+    /** Sends what {@link #write} gathered. */
+    private ChannelFuture flushReply() {
         ByteBuf unsent = reply;
         reply = null;
         // What a relay has yet to write goes first.

@@ -217,7 +217,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         this.pinSessionState = session.context().config().pool().pinSessionState();
         this.maxClientStatements = session.context().config().pool().maxClientStatements();
         this.startupSettings = session.context().sharedSettings().share(startupSettings);
-        this.reported = reportedParameters(first.parameters());
+        this.reported = first.reportedParameters(session.context().sharedSettings());
         release(first);
     }
 
@@ -1995,17 +1995,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             pool.discard(lost, "pgtenant lost track of the protocol state");
         }
         session.fatal(SqlState.INTERNAL_ERROR, "pgtenant lost track of this session's protocol state; reconnect");
-    }
-
-    /** The reported ones among a login's parameters, gathered before sharing: one map per login, not one per parameter. */
-    private Map<String, String> reportedParameters(Map<String, String> parameters) {
-        Map<String, String> found = new HashMap<>();
-        parameters.forEach((name, value) -> {
-            if (isReported(name)) {
-                found.put(name, value);
-            }
-        });
-        return session.context().sharedSettings().share(found);
     }
 
     private void recordReported(String name, String value) {

@@ -3,6 +3,7 @@ package dev.pgtenant.protocol.message.startup;
 import dev.pgtenant.protocol.codec.MessageWriter;
 import dev.pgtenant.protocol.message.backend.NegotiateProtocolVersion;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,13 +57,18 @@ public record StartupMessage(int protocolVersion, Map<String, String> parameters
      * options not recognised (all of them). Empty when the client asked for neither.
      */
     public Optional<NegotiateProtocolVersion> negotiation() {
-        List<String> options = parameters.keySet().stream()
-                .filter(name -> name.startsWith(PROTOCOL_OPTION_PREFIX))
-                .toList();
-        if (minorVersion() == 0 && options.isEmpty()) {
+        // A loop, not a stream: every login asks, and almost none has anything to negotiate.
+        List<String> options = null;
+        for (String name : parameters.keySet()) {
+            if (name.startsWith(PROTOCOL_OPTION_PREFIX)) {
+                options = options == null ? new ArrayList<>() : options;
+                options.add(name);
+            }
+        }
+        if (minorVersion() == 0 && options == null) {
             return Optional.empty();
         }
-        return Optional.of(new NegotiateProtocolVersion(0, options));
+        return Optional.of(new NegotiateProtocolVersion(0, options == null ? List.of() : options));
     }
 
     @Override
