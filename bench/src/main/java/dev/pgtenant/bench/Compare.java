@@ -205,6 +205,8 @@ public final class Compare {
     static final String MANY_P99 = "c=" + MANY_CLIENTS + " over pool " + POOL_SIZE + ": p99 latency (ms)";
     static final String MANY_ERRORS = "c=" + MANY_CLIENTS + " over pool " + POOL_SIZE + ": failed transactions";
     static final String CONNECT_RATE = "-C (new SCRAM connection per transaction): connections/s";
+    static final String CONNECT_CPU = "-C: proxy CPU per connection (µs)";
+    static final String CONNECT_IDLE = "-C: machine idle (%)";
     static final String LARGE_SELECT_RATE = "large SELECT: MB/s";
     static final String LARGE_COPY_RATE = "COPY out: MB/s";
     static final String IDLE_MEMORY = "idle clients: resident memory per client (bytes)";
@@ -237,9 +239,22 @@ public final class Compare {
         record(into, MANY_P99, target, run, run.percentileMicros(0.99) / 1000);
     }
 
+    /**
+     * With the rate, what each connection cost the proxy and how much of the machine sat idle: a
+     * proxy that costs little more than another per login but leaves the cores idle longer, while
+     * pgbench's threads wait on its replies, still makes fewer connections a second.
+     */
     private void connectionRate(Target target, Duration duration, Results into) throws Exception {
+        double cpuBefore = target.isProxy() ? ProcessStats.cpuSeconds(target.pid().getAsLong()) : 0;
+        long[] machineBefore = ProcessStats.machineTicks();
         Pgbench.Run run = pgbench.run(target, duration, false, "-S", "-C", "-c", "10", "-j", "2");
+        long[] machineAfter = ProcessStats.machineTicks();
         record(into, CONNECT_RATE, target, run, run.tps());
+        record(into, CONNECT_IDLE, target, run, ProcessStats.idlePercent(machineBefore, machineAfter));
+        if (target.isProxy()) {
+            double cpu = ProcessStats.cpuSeconds(target.pid().getAsLong()) - cpuBefore;
+            record(into, CONNECT_CPU, target, run, cpu * 1_000_000 / Math.max(1, run.transactions()));
+        }
     }
 
     private void largeResults(Target target, int transfers, Results into) throws IOException {

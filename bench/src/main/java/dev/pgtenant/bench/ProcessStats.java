@@ -23,6 +23,35 @@ final class ProcessStats {
         return (utime + stime) / TICKS_PER_SECOND;
     }
 
+    /** The whole machine's CPU time so far, all cores: {total, idle} in clock ticks, from /proc/stat. */
+    static long[] machineTicks() {
+        return machineTicks(read(Path.of("/proc/stat")));
+    }
+
+    /**
+     * {total, idle} of the first ("cpu") line of a /proc/stat text: idle counts the time no process
+     * wanted a core (idle and iowait); steal, the hypervisor's, counts in the total only.
+     */
+    static long[] machineTicks(String procStat) {
+        String first = procStat.lines().findFirst().orElse("");
+        String[] fields = first.trim().split("\\s+");
+        if (fields.length < 6 || !fields[0].equals("cpu")) {
+            throw new IllegalStateException("not a /proc/stat cpu line: " + first);
+        }
+        long total = 0;
+        // user nice system idle iowait irq softirq steal; guest time is already in user and nice.
+        for (int i = 1; i < Math.min(fields.length, 9); i++) {
+            total += Long.parseLong(fields[i]);
+        }
+        return new long[] {total, Long.parseLong(fields[4]) + Long.parseLong(fields[5])};
+    }
+
+    /** The share of the machine's CPU time, in percent, that was idle between two {@link #machineTicks}. */
+    static double idlePercent(long[] before, long[] after) {
+        long total = after[0] - before[0];
+        return total <= 0 ? 0 : 100.0 * (after[1] - before[1]) / total;
+    }
+
     /** Resident set size in bytes (VmRSS). */
     static long residentBytes(long pid) {
         for (String line : read(Path.of("/proc", Long.toString(pid), "status")).split("\n")) {

@@ -70,6 +70,8 @@ final class Report {
         row(Compare.MANY_P99, "%.1f", "≤ PgBouncer's", (tenant, bouncer) -> tenant <= bouncer);
         row(Compare.MANY_ERRORS, "%.0f", "0", (tenant, bouncer) -> tenant == 0);
         row(Compare.CONNECT_RATE, "%.0f", "≥ PgBouncer's", (tenant, bouncer) -> tenant >= bouncer);
+        row(Compare.CONNECT_CPU, "%.0f", null, null);
+        row(Compare.CONNECT_IDLE, "%.1f", null, null);
         directRow(Compare.LARGE_SELECT_RATE);
         directRow(Compare.LARGE_COPY_RATE);
         row(Compare.IDLE_MEMORY, "%.0f", "≤ 2048", (tenant, bouncer) -> tenant <= 2048);

@@ -8,6 +8,20 @@ import org.junit.jupiter.api.Test;
 class ProcessStatsTest {
 
     @Test
+    void readsTheMachinesIdleTimeFromProcStat() {
+        long[] before = ProcessStats.machineTicks("""
+                cpu  1000 10 500 8000 100 5 5 30 0 0
+                cpu0 500 5 250 4000 50 2 3 15 0 0
+                intr 123
+                """);
+        long[] after = ProcessStats.machineTicks("cpu  1800 10 600 8080 120 5 5 30 0 0\n");
+        assertThat(before).containsExactly(9650, 8100);
+        assertThat(ProcessStats.idlePercent(before, after)).isEqualTo(10.0);
+        assertThat(ProcessStats.idlePercent(after, after)).as("no time passed").isZero();
+        assertThatThrownBy(() -> ProcessStats.machineTicks("intr 123\n")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void readsTheTotalOfAClassHistogram() {
         assertThat(ProcessStats.histogramTotalBytes("""
                 12345:

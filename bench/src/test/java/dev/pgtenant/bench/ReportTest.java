@@ -55,6 +55,21 @@ class ReportTest {
     }
 
     @Test
+    void aConnectionsCostAndTheIdleMachineAreShownWithoutATarget() {
+        Results results = new Results();
+        results.add(Compare.CONNECT_RATE, Target.PGBOUNCER, 400);
+        results.add(Compare.CONNECT_RATE, Target.PGTENANT, 380);
+        results.add(Compare.CONNECT_CPU, Target.PGBOUNCER, 200);
+        results.add(Compare.CONNECT_CPU, Target.PGTENANT, 250);
+        results.add(Compare.CONNECT_IDLE, Target.PGBOUNCER, 5.0);
+        results.add(Compare.CONNECT_IDLE, Target.PGTENANT, 6.5);
+        String markdown = report(results);
+        assertThat(markdown).contains("| " + Compare.CONNECT_CPU + " | – | 200 | 250 | – | 1.25 | – | – |  |  |")
+                .contains("| " + Compare.CONNECT_IDLE + " | – | 5.0 | 6.5 | – | 1.30 | – | – |  |  |")
+                .contains("Targets: 0 met, 1 not met.");
+    }
+
+    @Test
     void aSlowerPgtenantIsAMiss() {
         Results results = new Results();
         String metric = Compare.cpuMetric(50, "extended");
