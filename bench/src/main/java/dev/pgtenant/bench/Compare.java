@@ -240,9 +240,9 @@ public final class Compare {
     }
 
     /**
-     * With the rate, what each connection cost the proxy and how much of the machine sat idle: a
-     * proxy that costs little more than another per login but leaves the cores idle longer, while
-     * pgbench's threads wait on its replies, still makes fewer connections a second.
+     * With the rate, what each connection cost the proxy and how much of the machine sat idle, so
+     * that a lower rate can be told apart as the proxy's own CPU or as cores left idle (while
+     * pgbench's threads wait on replies, for one): the machine is saturated by pgbench's SCRAM.
      */
     private void connectionRate(Target target, Duration duration, Results into) throws Exception {
         double cpuBefore = target.isProxy() ? ProcessStats.cpuSeconds(target.pid().getAsLong()) : 0;

@@ -27,7 +27,7 @@ final class ScramAttributes {
     /** Parses {@code text}; the first attributes must be exactly {@code required}, in that order. */
     static ScramAttributes parse(String text, String required) {
         List<Attribute> attributes = new ArrayList<>(4);
-        // One bit per letter: a login parses two messages, and a set of boxed characters cost more than the rest of it.
+        // One bit per letter rather than a set of boxed characters: every login parses two of these messages.
         long seen = 0;
         int start = 0;
         while (true) {
