@@ -34,6 +34,7 @@ class LogConfigurationTest {
         private final CountDownLatch opened = new CountDownLatch(1);
         private final CountDownLatch firstWrite = new CountDownLatch(1);
         private final ByteArrayOutputStream written = new ByteArrayOutputStream();
+        private int writes;
 
         void open() {
             opened.countDown();
@@ -54,6 +55,7 @@ class LogConfigurationTest {
             awaitOpen();
             synchronized (written) {
                 written.write(bytes, offset, length);
+                writes++;
             }
         }
 
@@ -75,6 +77,12 @@ class LogConfigurationTest {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
+            }
+        }
+
+        int writes() {
+            synchronized (written) {
+                return writes;
             }
         }
 
@@ -169,7 +177,7 @@ class LogConfigurationTest {
 
     /**
      * A writer with nothing to write sleeps until a line wakes it (waiting without a timeout) rather
-     * than looking every 10 ms, which would take a time slice from the relay 100 times a second; it
+     * than looking every 100 ms, which would take a time slice from the relay 10 times a second; it
      * goes back to that sleep after each line, and stopping wakes it to end.
      */
     @Test
@@ -190,6 +198,51 @@ class LogConfigurationTest {
             Await.until(() -> writer.getState() == Thread.State.WAITING, TEN_SECONDS, () -> "the idle writer sleeps until woken");
             context.stop();
             assertThat(writer.isAlive()).as("the sleeping writer has ended when stopping returns").isFalse();
+        } finally {
+            context.stop();
+        }
+    }
+
+    /**
+     * The lines that wait for the writer go to standard error in one write, not one each: under a
+     * storm of logins, a system call per line was most of what logging a login cost.
+     */
+    @Test
+    void theLinesOfABatchGoOutInOneWrite() throws Exception {
+        StalledStream stderr = new StalledStream();
+        LoggerContext context = shippedConfigurationWritingTo(stderr);
+        try {
+            // The first line alone, then fifty that wait while its write is held up.
+            logSessionsEnding(context.getLogger("dev.pgtenant.proxy.session.ClientSession"), stderr, 51);
+            stderr.open();
+            Await.until(() -> stderr.lines().size() == 51, TEN_SECONDS, () -> "all 51 lines are written");
+            assertThat(stderr.writes()).as("one write for the first line, one for the fifty after it").isEqualTo(2);
+        } finally {
+            stderr.open();
+            context.stop();
+        }
+        assertThat(stderr.lines().stream().map(line -> line.substring(line.indexOf(" - ") + 3)).toList())
+                .isEqualTo(IntStream.range(0, 51).mapToObj(LogConfigurationTest::sessionEnded).toList());
+    }
+
+    /** A standard error that fails stops the appender with an error status, as a failed write in Logback does. */
+    @Test
+    void aStandardErrorThatFailsStopsItsAppender() throws Exception {
+        OutputStream broken = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("standard error is closed");
+            }
+        };
+        LoggerContext context = shippedConfigurationWritingTo(broken);
+        try {
+            BackgroundAppender background = (BackgroundAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("background");
+            @SuppressWarnings("unchecked")
+            BatchedConsoleAppender<ILoggingEvent> console = (BatchedConsoleAppender<ILoggingEvent>) background.getAppender("stderr");
+            context.getLogger("dev.pgtenant.proxy.session.ClientSession").info(sessionEnded(0));
+            Await.until(() -> !console.isStarted(), TEN_SECONDS, () -> "the appender stops at the failed write");
+            assertThat(context.getStatusManager().getCopyOfStatusList()).extracting(Status::getMessage)
+                    .contains("IO failure in appender");
         } finally {
             context.stop();
         }
