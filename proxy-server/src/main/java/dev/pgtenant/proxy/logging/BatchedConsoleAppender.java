@@ -12,8 +12,8 @@ import java.io.OutputStream;
  * {@link BackgroundAppender} calls after each batch it writes: one system call for the batch
  * instead of one a line, as {@code System.err} flushes on every write. By hand under {@code pgbench
  * -C} at about 400 logins a second, each ending with a line, the writer spent 4 to 7 µs of CPU per
- * login so, 6 to 9 writing line by line. Behind anything but a BackgroundAppender, lines would wait
- * until the buffer fills.
+ * login writing through this appender, 6 to 9 through Logback's own. Behind anything but a
+ * BackgroundAppender, lines would wait until the buffer fills.
  */
 public final class BatchedConsoleAppender<E> extends ConsoleAppender<E> implements Flushable {
 

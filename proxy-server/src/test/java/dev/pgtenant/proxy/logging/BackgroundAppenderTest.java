@@ -1,0 +1,93 @@
+package dev.pgtenant.proxy.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.OutputStreamAppender;
+import dev.pgtenant.testkit.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The background writer on its own, with settings the shipped configuration leaves at their defaults. */
+class BackgroundAppenderTest {
+
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    /** Standard error as a test sees it: the lines written so far. */
+    private static final class Written extends OutputStream {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            bytes.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int offset, int length) {
+            bytes.write(b, offset, length);
+        }
+
+        synchronized List<String> lines() {
+            return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+
+    /**
+     * While lines keep coming the writer looks for them only now and then (every 100 ms as shipped,
+     * a minute here); a burst that fills half the queue wakes it at once, before the queue can fill.
+     */
+    @Test
+    void aBurstThatFillsHalfTheQueueWakesTheWriterBeforeItsNextLook() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        Written stderr = new Written();
+        BackgroundAppender background = writerTo(context, stderr, 8, 60_000);
+        try {
+            Logger logger = context.getLogger("sessions");
+            logger.addAppender(background);
+            logger.setAdditive(false);
+            logger.info("line 0");
+            // Having written the first line, the writer waits a minute before it looks again.
+            Await.until(() -> stderr.lines().size() == 1 && background.writer().getState() == Thread.State.TIMED_WAITING,
+                    TEN_SECONDS, () -> "the writer wrote the first line and waits for its next look");
+            for (int line = 1; line <= 4; line++) {
+                logger.info("line " + line);
+            }
+            Await.until(() -> stderr.lines().size() == 5, TEN_SECONDS,
+                    () -> "the fourth line waiting, half the queue, woke the writer; written: " + stderr.lines());
+            assertThat(stderr.lines()).containsExactly("line 0", "line 1", "line 2", "line 3", "line 4");
+        } finally {
+            context.stop();
+        }
+    }
+
+    private static BackgroundAppender writerTo(LoggerContext context, OutputStream stream, int queueSize, int pollMillis) {
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%msg%n");
+        encoder.start();
+        OutputStreamAppender<ILoggingEvent> out = new OutputStreamAppender<>();
+        out.setContext(context);
+        out.setName("stderr");
+        out.setEncoder(encoder);
+        out.setOutputStream(stream);
+        out.start();
+        BackgroundAppender background = new BackgroundAppender();
+        background.setContext(context);
+        background.setName("background");
+        background.setQueueSize(queueSize);
+        background.setPollMillis(pollMillis);
+        background.addAppender(out);
+        background.start();
+        assertThat(background.isStarted()).isTrue();
+        return background;
+    }
+}
