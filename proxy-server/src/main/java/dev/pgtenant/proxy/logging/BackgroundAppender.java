@@ -37,7 +37,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         implements AppenderAttachable<ILoggingEvent> {
 
-
     private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
     private final ConcurrentLinkedQueue<ILoggingEvent> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -147,9 +146,9 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
     /**
      * Writes the lines waiting when it starts and has them written out, then says how many were
      * dropped, also while that write-out stalled: under a load that keeps the queue full, the warning
-     * still comes within one queue's worth of lines. Returns whether
-     * any line was counted waiting, also one whose thread has not put it in the queue yet: the writer
-     * then looks again in 100 ms, where sleeping until woken would skip its park for that count and spin.
+     * still comes within one queue's worth of lines. Returns whether any line was counted waiting,
+     * also one whose thread has not put it in the queue yet: the writer then looks again in 100 ms,
+     * where sleeping until woken would skip its park for that count and spin.
      */
     private boolean writeWaiting() {
         int count = waiting.get();
