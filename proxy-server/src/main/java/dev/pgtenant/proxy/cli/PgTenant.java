@@ -29,6 +29,8 @@ public final class PgTenant {
     public static int run(String... args) {
         CommandLine commandLine = new CommandLine(new PgTenant());
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // After the log lines that led up to it, which the background writer may still hold.
+            LogFlush.writeOutLoggedLines();
             cmd.getErr().println("pgtenant: " + e.getMessage());
             return e instanceof RegistryException || e instanceof ConfigException || e instanceof ProtocolException
                     ? EXIT_INVALID : EXIT_FAILED;

@@ -41,6 +41,10 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
     private final ConcurrentLinkedQueue<ILoggingEvent> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
+    /** Lines ever put in the queue, and of them, on the writer's side, those taken and those written out. */
+    private final AtomicLong queued = new AtomicLong();
+    private long taken;
+    private volatile long writtenOut;
     /** Set while the writer sleeps until woken; the line that finds it set wakes the writer. */
     private final AtomicBoolean asleep = new AtomicBoolean();
     private int queueSize = 8192;
@@ -101,6 +105,7 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
             return;
         }
         queue.offer(event);
+        queued.incrementAndGet();
         if (count == Math.max(1, queueSize / 2)) {
             // A burst (every session of a failed backend ending at once) must not wait out the
             // writer's look and fill the queue meanwhile. A wake that finds the writer at work
@@ -159,10 +164,12 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
                 break;
             }
             waiting.decrementAndGet();
+            taken++;
             appenders.appendLoopOnAppenders(event);
         }
         if (wrote) {
             flushAppenders();
+            writtenOut = taken;
         }
         long lost = dropped.getAndSet(0);
         if (lost > 0) {
@@ -192,6 +199,25 @@ public final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggin
                 }
             }
         }
+    }
+
+    /**
+     * Wakes the writer and waits, up to maxFlushTime, until the lines the calling thread has logged
+     * are written out: for a message printed straight to standard error, such as the command line's
+     * error, to come after the lines that led up to it. Lines other threads are logging at the same
+     * moment may still be on their way. Returns whether the lines were written in time.
+     */
+    public boolean awaitWritten() {
+        long target = queued.get();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxFlushTime);
+        LockSupport.unpark(writer);
+        while (writtenOut < target) {
+            if (!isStarted() || System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        return true;
     }
 
     /** The writer thread, for tests that watch whether it sleeps. */

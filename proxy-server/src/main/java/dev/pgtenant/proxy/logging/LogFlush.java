@@ -1,6 +1,10 @@
 package dev.pgtenant.proxy.logging;
 
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import java.util.Iterator;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -12,6 +16,21 @@ import org.slf4j.LoggerFactory;
 public final class LogFlush {
 
     private LogFlush() {
+    }
+
+    /**
+     * Has the background writer write out the lines this thread logged, before something is printed
+     * straight to standard error; waits at most its maxFlushTime. Logging goes on.
+     */
+    public static void writeOutLoggedLines() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            for (Iterator<Appender<ILoggingEvent>> it = context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders();
+                    it.hasNext(); ) {
+                if (it.next() instanceof BackgroundAppender background && background.isStarted()) {
+                    background.awaitWritten();
+                }
+            }
+        }
     }
 
     public static void atExit() {

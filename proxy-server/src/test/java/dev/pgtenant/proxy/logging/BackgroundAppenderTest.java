@@ -69,6 +69,32 @@ class BackgroundAppenderTest {
         }
     }
 
+    /**
+     * Before the command line prints its error straight to standard error, the lines logged before
+     * it are written out: the writer is woken for them rather than left to its next look.
+     */
+    @Test
+    void awaitingTheLinesLoggedSoFarWakesTheWriterForThem() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        Written stderr = new Written();
+        BackgroundAppender background = writerTo(context, stderr, 8, 60_000);
+        try {
+            Logger logger = context.getLogger("startup");
+            logger.addAppender(background);
+            logger.setAdditive(false);
+            logger.info("line 0");
+            Await.until(() -> stderr.lines().size() == 1 && background.writer().getState() == Thread.State.TIMED_WAITING,
+                    TEN_SECONDS, () -> "the writer wrote the first line and waits for its next look");
+            logger.info("line 1");
+            logger.info("line 2");
+            assertThat(background.awaitWritten()).as("written within maxFlushTime, 2 s").isTrue();
+            assertThat(stderr.lines()).containsExactly("line 0", "line 1", "line 2");
+        } finally {
+            context.stop();
+        }
+    }
+
     private static BackgroundAppender writerTo(LoggerContext context, OutputStream stream, int queueSize, int pollMillis) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
