@@ -40,32 +40,44 @@ class BackgroundAppenderTest {
         }
     }
 
+    /** A context whose logger "sessions" writes to {@code stderr} through a background writer. */
+    private record Logging(LoggerContext context, BackgroundAppender background, Logger logger, Written stderr) {
+
+        /**
+         * A writer with a queue of 8 that looks once a minute, which has written "line 0" and now
+         * waits for its next look.
+         */
+        static Logging waitingForItsNextLook() {
+            LoggerContext context = new LoggerContext();
+            context.setMDCAdapter(new LogbackMDCAdapter());
+            Written stderr = new Written();
+            BackgroundAppender background = writerTo(context, stderr, 8, 60_000);
+            Logger logger = context.getLogger("sessions");
+            logger.addAppender(background);
+            logger.setAdditive(false);
+            logger.info("line 0");
+            Await.until(() -> stderr.lines().size() == 1 && background.writer().getState() == Thread.State.TIMED_WAITING,
+                    TEN_SECONDS, () -> "the writer wrote the first line and waits for its next look");
+            return new Logging(context, background, logger, stderr);
+        }
+    }
+
     /**
      * While lines keep coming the writer looks for them only now and then (every 100 ms as shipped,
      * a minute here); a burst that fills half the queue wakes it at once, before the queue can fill.
      */
     @Test
-    void aBurstThatFillsHalfTheQueueWakesTheWriterBeforeItsNextLook() throws Exception {
-        LoggerContext context = new LoggerContext();
-        context.setMDCAdapter(new LogbackMDCAdapter());
-        Written stderr = new Written();
-        BackgroundAppender background = writerTo(context, stderr, 8, 60_000);
+    void aBurstThatFillsHalfTheQueueWakesTheWriterBeforeItsNextLook() {
+        Logging logging = Logging.waitingForItsNextLook();
         try {
-            Logger logger = context.getLogger("sessions");
-            logger.addAppender(background);
-            logger.setAdditive(false);
-            logger.info("line 0");
-            // Having written the first line, the writer waits a minute before it looks again.
-            Await.until(() -> stderr.lines().size() == 1 && background.writer().getState() == Thread.State.TIMED_WAITING,
-                    TEN_SECONDS, () -> "the writer wrote the first line and waits for its next look");
             for (int line = 1; line <= 4; line++) {
-                logger.info("line " + line);
+                logging.logger().info("line " + line);
             }
-            Await.until(() -> stderr.lines().size() == 5, TEN_SECONDS,
-                    () -> "the fourth line waiting, half the queue, woke the writer; written: " + stderr.lines());
-            assertThat(stderr.lines()).containsExactly("line 0", "line 1", "line 2", "line 3", "line 4");
+            Await.until(() -> logging.stderr().lines().size() == 5, TEN_SECONDS,
+                    () -> "the fourth line waiting, half the queue, woke the writer; written: " + logging.stderr().lines());
+            assertThat(logging.stderr().lines()).containsExactly("line 0", "line 1", "line 2", "line 3", "line 4");
         } finally {
-            context.stop();
+            logging.context().stop();
         }
     }
 
@@ -74,24 +86,15 @@ class BackgroundAppenderTest {
      * it are written out: the writer is woken for them rather than left to its next look.
      */
     @Test
-    void awaitingTheLinesLoggedSoFarWakesTheWriterForThem() throws Exception {
-        LoggerContext context = new LoggerContext();
-        context.setMDCAdapter(new LogbackMDCAdapter());
-        Written stderr = new Written();
-        BackgroundAppender background = writerTo(context, stderr, 8, 60_000);
+    void awaitingTheLinesLoggedSoFarWakesTheWriterForThem() {
+        Logging logging = Logging.waitingForItsNextLook();
         try {
-            Logger logger = context.getLogger("startup");
-            logger.addAppender(background);
-            logger.setAdditive(false);
-            logger.info("line 0");
-            Await.until(() -> stderr.lines().size() == 1 && background.writer().getState() == Thread.State.TIMED_WAITING,
-                    TEN_SECONDS, () -> "the writer wrote the first line and waits for its next look");
-            logger.info("line 1");
-            logger.info("line 2");
-            assertThat(background.awaitWritten()).as("written within maxFlushTime, 2 s").isTrue();
-            assertThat(stderr.lines()).containsExactly("line 0", "line 1", "line 2");
+            logging.logger().info("line 1");
+            logging.logger().info("line 2");
+            assertThat(logging.background().awaitWritten()).as("written within maxFlushTime, 2 s").isTrue();
+            assertThat(logging.stderr().lines()).containsExactly("line 0", "line 1", "line 2");
         } finally {
-            context.stop();
+            logging.context().stop();
         }
     }
 
