@@ -7,12 +7,7 @@ import ch.qos.logback.core.Appender;
 import java.util.Iterator;
 import org.slf4j.LoggerFactory;
 
-/**
- * Writes out the log lines still queued for the background writer (see logback.xml) before the JVM
- * exits, whose daemon writer would otherwise be stopped with them. Lines logged after this are
- * dropped, so it comes last; what other shutdown hooks log at the same time (the embedded
- * PostgreSQL library's own) may be lost.
- */
+/** Writes out the log lines still queued for the background writer (see logback.xml). */
 public final class LogFlush {
 
     private LogFlush() {
@@ -33,6 +28,11 @@ public final class LogFlush {
         }
     }
 
+    /**
+     * Before the JVM exits, whose daemon writer would otherwise be stopped with the lines. Lines
+     * logged after this are dropped, so it comes last; what other shutdown hooks log at the same time
+     * (the embedded PostgreSQL library's own) may be lost.
+     */
     public static void atExit() {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
             context.stop();
