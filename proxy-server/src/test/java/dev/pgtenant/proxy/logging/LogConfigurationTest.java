@@ -107,6 +107,11 @@ class LogConfigurationTest {
         return context;
     }
 
+    /** Each line's message, after the timestamp, thread, level and logger. */
+    private static List<String> messages(List<String> lines) {
+        return lines.stream().map(line -> line.substring(line.indexOf(" - ") + 3)).toList();
+    }
+
     private static String sessionEnded(int session) {
         return "session " + session + " ended: the client closed the connection";
     }
@@ -156,7 +161,7 @@ class LogConfigurationTest {
         List<String> sessionLines = new ArrayList<>(lines);
         sessionLines.remove(1);
         assertThat(sessionLines).allMatch(line -> line.contains("[" + LOGGING_THREAD + "] INFO ClientSession - "));
-        assertThat(sessionLines.stream().map(line -> line.substring(line.indexOf(" - ") + 3)).toList())
+        assertThat(messages(sessionLines))
                 .isEqualTo(IntStream.rangeClosed(0, 8192).mapToObj(LogConfigurationTest::sessionEnded).toList());
     }
 
@@ -204,8 +209,8 @@ class LogConfigurationTest {
     }
 
     /**
-     * The lines that wait for the writer go to standard error in one write, not one each: under a
-     * storm of logins, a system call per line was most of what logging a login cost.
+     * The lines that wait for the writer go to standard error in one write, not one each: a storm of
+     * logins, each ending with a line, would otherwise make a system call per login for its line.
      */
     @Test
     void theLinesOfABatchGoOutInOneWrite() throws Exception {
@@ -221,7 +226,7 @@ class LogConfigurationTest {
             stderr.open();
             context.stop();
         }
-        assertThat(stderr.lines().stream().map(line -> line.substring(line.indexOf(" - ") + 3)).toList())
+        assertThat(messages(stderr.lines()))
                 .isEqualTo(IntStream.range(0, 51).mapToObj(LogConfigurationTest::sessionEnded).toList());
     }
 
