@@ -14,7 +14,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /** A client that writes exactly the bytes a test gives it, to probe the proxy with bad input. */
@@ -45,6 +50,41 @@ final class RawClient implements AutoCloseable {
         out.write(bytes);
         out.flush();
         return this;
+    }
+
+    /** How {@link #sendRepeatedly} ended. */
+    enum Sending { ALL_SENT, CLOSED_BY_PEER, TIMED_OUT }
+
+    /**
+     * Sends {@code bytes} again and again until {@code total} bytes are out, the proxy closes the
+     * connection, or {@code limit} has passed: a blocking write has no timeout of its own, so a proxy
+     * that stopped reading would otherwise hold the test forever. On time out the connection is closed.
+     */
+    Sending sendRepeatedly(byte[] bytes, long total, Duration limit) {
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "raw-client-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        watchdog.schedule(() -> {
+            timedOut.set(true);
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // Closing is all that is asked: the blocked write fails either way.
+            }
+        }, limit.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            for (long sent = 0; sent < total; sent += bytes.length) {
+                send(bytes);
+            }
+            return Sending.ALL_SENT;
+        } catch (IOException closed) {
+            return timedOut.get() ? Sending.TIMED_OUT : Sending.CLOSED_BY_PEER;
+        } finally {
+            watchdog.shutdownNow();
+        }
     }
 
     RawClient send(StartupPacket packet) throws IOException {
