@@ -85,7 +85,7 @@ class AdminConsoleTest {
                 // The proxy closes the connection about 5 s after the bound, when its error goes unread.
                 Duration limit = Duration.ofSeconds(90);
                 RawClient.Sending sending = console.raw().sendRepeatedly(batch, 8L * 1024 * 1024, limit);
-                assertThat(sending).as("the writes were still blocked after %d s: the proxy stopped reading, or closed unseen; it logged %s",
+                assertThat(sending).as("the writes had not ended after %d s: the proxy stopped reading, or closed unseen; it logged %s",
                         limit.toSeconds(), sessions.lines()).isNotEqualTo(RawClient.Sending.TIMED_OUT);
                 Await.until(() -> sessions.has(admin, "MB of answers unread"), Duration.ofSeconds(30),
                         () -> "the admin client that reads nothing was not disconnected: " + sessions.lines());

@@ -18,8 +18,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /** A client that writes exactly the bytes a test gives it, to probe the proxy with bad input. */
@@ -61,27 +61,26 @@ final class RawClient implements AutoCloseable {
      * that stopped reading would otherwise hold the test forever. On time out the connection is closed.
      */
     Sending sendRepeatedly(byte[] bytes, long total, Duration limit) {
-        AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "raw-client-watchdog");
             thread.setDaemon(true);
             return thread;
         });
-        watchdog.schedule(() -> {
-            timedOut.set(true);
+        ScheduledFuture<?> closing = watchdog.schedule(() -> {
             try {
                 socket.close();
             } catch (IOException ignored) {
-                // Closing is all that is asked: the blocked write fails either way.
+                // Nothing more to do: the time is up either way.
             }
         }, limit.toMillis(), TimeUnit.MILLISECONDS);
         try {
             for (long sent = 0; sent < total; sent += bytes.length) {
                 send(bytes);
             }
-            return Sending.ALL_SENT;
+            return closing.cancel(false) ? Sending.ALL_SENT : Sending.TIMED_OUT;
         } catch (IOException closed) {
-            return timedOut.get() ? Sending.TIMED_OUT : Sending.CLOSED_BY_PEER;
+            // A watchdog that could still be cancelled had not closed the socket: the proxy had.
+            return closing.cancel(false) ? Sending.CLOSED_BY_PEER : Sending.TIMED_OUT;
         } finally {
             watchdog.shutdownNow();
         }
