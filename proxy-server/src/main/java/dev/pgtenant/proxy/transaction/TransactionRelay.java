@@ -1,5 +1,12 @@
 package dev.pgtenant.proxy.transaction;
 
+import static dev.pgtenant.proxy.transaction.MessageText.answerableCommand;
+import static dev.pgtenant.proxy.transaction.MessageText.readString;
+import static dev.pgtenant.proxy.transaction.MessageText.sameBytes;
+import static dev.pgtenant.proxy.transaction.MessageText.startsWithWord;
+import static dev.pgtenant.proxy.transaction.MessageText.stringAt;
+import static dev.pgtenant.proxy.transaction.MessageText.writeName;
+
 import dev.pgtenant.protocol.ProtocolException;
 import dev.pgtenant.protocol.SqlState;
 import dev.pgtenant.protocol.codec.Frame;
@@ -26,9 +33,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -78,22 +82,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      */
     private static final int PAUSE_WAITING_AT = 64 * 1024;
 
-    /** The SQL a client's named statements may hold in all, as much as one message of the default maxMessageSize. */
-    private static final long MAX_STATEMENT_BYTES = 64L * 1024 * 1024;
     /** Notification bytes waiting to be written past which a client that keeps receiving them is disconnected. */
     private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
-    /** The messages of a LISTEN batch the proxy answers itself, before its Sync: Parse, Bind, Describe, Execute. */
-    private static final int LISTEN_BATCH_MESSAGES = 4;
-    /**
-     * The longest LISTEN, UNLISTEN or DEALLOCATE text the proxy answers itself; a longer one goes to
-     * the backend, which pins the session. A channel name is at most 63 bytes, 128 quoted; the bound
-     * also keeps the patterns below, which a client's text is matched against on the event loop, on
-     * a short string.
-     */
-    private static final int MAX_ANSWERED_COMMAND_BYTES = 512;
-    /** Matched against stripped text: no run of spaces can be split between two quantifiers. */
-    private static final Pattern LISTEN = Pattern.compile(
-            "(listen|unlisten)\\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\\w$]*|\\*)\\s*;?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DEALLOCATE =
             Pattern.compile("deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?", Pattern.CASE_INSENSITIVE);
     /** What ParseComplete, BindComplete and CloseComplete may each answer. */
@@ -109,7 +99,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             return new byte[SCRATCH_BYTES];
         }
     };
-    private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final AtomicIntegerFieldUpdater<TransactionRelay> CANCELS_IN_FLIGHT =
             AtomicIntegerFieldUpdater.newUpdater(TransactionRelay.class, "cancelsInFlight");
 
@@ -126,10 +115,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * Shared with the sessions that have the same values (see SharedSettings).
      */
     private Map<String, String> reported;
-    /** The client's named statements; an immutable empty map until the first, as most sessions prepare none. */
-    private Map<String, StatementText> statements = Map.of();
-    /** The bytes of SQL in {@link #statements}. */
-    private long statementBytes;
+    /** The client's named statements; NONE until the first, as most sessions prepare none. */
+    private ClientStatements statements = ClientStatements.NONE;
     /** Between a client read's first frame and its end: a flush then waits for clientReadComplete. */
     private boolean readingClient;
     /** The last statement definition found to need no session state. */
@@ -172,9 +159,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
     private HeldMessages batch = HeldMessages.NONE;
     private List<String> staleOnBackend = List.of();
-    /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy. */
-    private List<Frame> listenBatch = List.of();
-    private Matcher listenCommand;
+    /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy; null when none. */
+    private ListenBatch listenBatch;
     /** A stale-plan error held until the rest of its batch has arrived. */
     private Frame heldError;
     private boolean batchComplete = true;
@@ -302,115 +288,42 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
      * this database instead of holding a backend. Anything else in such a batch sends it the usual way.
      */
     private boolean listenWithoutBackend(ClientMessage message) {
-        byte type = message.type();
-        if (listenBatch.isEmpty()) {
-            Matcher command = listenCommand(message);
+        if (listenBatch == null) {
+            ListenCommand command = clientStatus == TransactionStatus.IDLE ? ListenCommand.of(message) : null;
             if (command == null) {
                 return false;
             }
-            if (type == 'Q') {
+            if (message.type() == 'Q') {
                 answerListen(command, false, false);
             } else {
-                listenCommand = command;
-                listenBatch = new ArrayList<>(LISTEN_BATCH_MESSAGES);
-                listenBatch.add(message.keep());
+                listenBatch = new ListenBatch(command, message);
             }
             return true;
         }
-        // Parse, Bind, Describe, Execute at most: a longer batch is not one the proxy answers, and is not held here unbounded.
-        if ((type == 'B' || type == 'D' || type == 'E') && listenBatch.size() < LISTEN_BATCH_MESSAGES) {
-            listenBatch.add(message.keep());
+        if (listenBatch.add(message)) {
             return true;
         }
-        if (type == 'S' && isAnswerableListenBatch()) {
-            boolean describe = listenBatch.size() == LISTEN_BATCH_MESSAGES;
-            listenBatch.forEach(Frame::release);
-            listenBatch = List.of();
-            answerListen(listenCommand, true, describe);
+        ListenBatch batch = listenBatch;
+        listenBatch = null;
+        if (message.type() == 'S' && batch.answerable()) {
+            batch.release();
+            answerListen(batch.command(), true, batch.describes());
             return true;
         }
         // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
         // way at once, so the limit on messages held without one does not apply.
-        ClientMessage view = new ClientMessage();
-        for (Frame kept : listenBatch) {
-            held().add(view.set(kept));
-            kept.release();
-        }
+        batch.handOver(held()::add);
         held().add(message);
-        listenBatch = List.of();
         acquire();
         return true;
     }
 
-    /**
-     * Whether the held batch is the one answerListen's replies fit: Parse, Bind of that unnamed
-     * statement, Execute of the Bind's portal, with a Describe of that portal between the last two or
-     * not. Any other batch would get replies to something it did not ask.
-     */
-    private boolean isAnswerableListenBatch() {
-        int size = listenBatch.size();
-        if (size < LISTEN_BATCH_MESSAGES - 1 || listenBatch.get(1).type() != 'B' || listenBatch.get(size - 1).type() != 'E') {
-            return false;
-        }
-        // Names are compared as bytes: ISO-8859-1 maps each to one character.
-        ByteBuf bind = listenBatch.get(1).body();
-        String portal = readString(bind, 0, StandardCharsets.ISO_8859_1);
-        if (portal == null || !"".equals(readString(bind, portal.length() + 1, StandardCharsets.ISO_8859_1))
-                || !portal.equals(readString(listenBatch.get(size - 1).body(), 0, StandardCharsets.ISO_8859_1))) {
-            return false;
-        }
-        if (size == LISTEN_BATCH_MESSAGES - 1) {
-            return true;
-        }
-        Frame describe = listenBatch.get(2);
-        ByteBuf body = describe.body();
-        return describe.type() == 'D' && body.isReadable() && body.getByte(body.readerIndex()) == 'P'
-                && portal.equals(readString(body, 1, StandardCharsets.ISO_8859_1));
-    }
-
-    /** The LISTEN or UNLISTEN a simple query or an unnamed Parse without parameters holds, or null. */
-    private Matcher listenCommand(ClientMessage message) {
-        ByteBuf buffer = message.buffer();
-        int start = message.bodyIndex();
-        int end = message.end();
-        int sqlAt;
-        if (message.type() == 'Q') {
-            sqlAt = 0;
-        } else if (message.type() == 'P' && start < end && buffer.getByte(start) == 0) {
-            sqlAt = 1;
-        } else {
-            return null;
-        }
-        int from = start + sqlAt;
-        if (clientStatus != TransactionStatus.IDLE
-                || !startsWithWord(buffer, from, end, "listen") && !startsWithWord(buffer, from, end, "unlisten")) {
-            return null;
-        }
-        int sqlEnd = buffer.indexOf(from, end, (byte) 0);
-        if (sqlEnd < 0 || message.type() == 'P' && (sqlEnd + 3 > end || buffer.getShort(sqlEnd + 1) != 0)) {
-            return null;
-        }
-        String text = answerableCommand(buffer, from, sqlEnd);
-        if (text == null) {
-            return null;
-        }
-        Matcher command = LISTEN.matcher(text);
-        if (!command.matches() || (command.group(2).equals("*") && command.group(1).equalsIgnoreCase("listen"))) {
-            return null;
-        }
-        return command;
-    }
-
-    private void answerListen(Matcher command, boolean extended, boolean describe) {
-        boolean listen = command.group(1).equalsIgnoreCase("listen");
-        String name = command.group(2);
-        String channel = name.equals("*") ? null : name.startsWith("\"")
-                ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name.toLowerCase(Locale.ROOT);
+    private void answerListen(ListenCommand command, boolean extended, boolean describe) {
         ChannelListeners listeners = session.context().channelListeners();
         acquiring = true;
-        java.util.concurrent.CompletableFuture<Void> done = listen
-                ? listeners.listen(pool, session.executor(), channel, this)
-                : listeners.unlisten(pool, channel, this);
+        java.util.concurrent.CompletableFuture<Void> done = command.listen()
+                ? listeners.listen(pool, session.executor(), command.channel(), this)
+                : listeners.unlisten(pool, command.channel(), this);
         done.whenComplete((ignored, failure) -> session.executor().execute(() -> {
             acquiring = false;
             if (closed) {
@@ -425,9 +338,9 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             }
             if (failure != null) {
                 writeToClient(dev.pgtenant.protocol.message.backend.ErrorResponse.error(SqlState.CONNECTION_FAILURE,
-                        "could not " + command.group(1).toUpperCase(Locale.ROOT) + ": " + failure.getMessage()));
+                        "could not " + command.tag() + ": " + failure.getMessage()));
             } else {
-                writeToClient(new CommandComplete(listen ? "LISTEN" : "UNLISTEN"));
+                writeToClient(new CommandComplete(command.tag()));
             }
             writeToClient(new ReadyForQuery(TransactionStatus.IDLE));
             session.output().flush();
@@ -493,7 +406,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         ByteBuf body = message.body();
         String name = readString(body, 0, StandardCharsets.ISO_8859_1);
         String query = name == null ? null : readString(body, name.length() + 1, StandardCharsets.ISO_8859_1);
-        return name != null && query != null && !statements.containsKey(name)
+        return name != null && query != null && !statements.contains(name)
                 && !waiting.anyMatch(w -> name.equals(readString(w.body(), 0, StandardCharsets.ISO_8859_1)))
                 && statements.size() + waiting.size() < maxClientStatements;
     }
@@ -523,7 +436,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (refusal.isPresent()) {
                 text = text.replacedBy(refusalStatement(refusal.get()));
             }
-            remember(name, text);
+            statementsToKeep().remember(name, text);
             counters.deferredPrepares.increment();
             writeToClient(new ParseComplete());
         });
@@ -567,8 +480,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             heldForRowEnd.forEach(ByteBuf::release);
             heldForRowEnd = null;
         }
-        listenBatch.forEach(Frame::release);
-        listenBatch = List.of();
+        if (listenBatch != null) {
+            listenBatch.release();
+            listenBatch = null;
+        }
         session.context().channelListeners().forget(this);
         if (heldError != null) {
             heldError.release();
@@ -1035,7 +950,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "this session has " + maxClientStatements
                     + " prepared statements, the most pgtenant keeps for one client; close some first");
         }
-        remember(name, text);
+        statementsToKeep().remember(name, text);
         if (backend.statements().contains(text.backendName()) && clientStatus != TransactionStatus.FAILED_TRANSACTION) {
             counters.cacheHits.increment();
             expect(new Expectation(Expectation.Kind.ANSWER_PARSE_COMPLETE, name, text));
@@ -1152,7 +1067,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             passThrough(close, Expectation.Kind.ONE_REPLY);
             return;
         }
-        StatementText removed = forget(name);
+        StatementText removed = statements.forget(name);
         expect(new Expectation(Expectation.Kind.ANSWER_CLOSE_COMPLETE, name, removed));
     }
 
@@ -1188,41 +1103,12 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
     }
 
-    /**
-     * Keeps a client statement's text, which the proxy prepares on each backend the client lands on;
-     * the texts a session keeps are bounded in bytes as well as in number, since each may be as long
-     * as a message.
-     */
-    private void remember(String name, StatementText text) {
-        if (statementBytes + text.definition().length > MAX_STATEMENT_BYTES) {
-            throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "this session's prepared statements hold more than "
-                    + MAX_STATEMENT_BYTES / (1024 * 1024) + " MB of SQL, the most pgtenant keeps for one client; close some first");
+    /** The client's statements, to keep one more in. */
+    private ClientStatements statementsToKeep() {
+        if (statements == ClientStatements.NONE) {
+            statements = new ClientStatements();
         }
-        restore(name, text);
-    }
-
-    /** Keeps a statement the client had, whose Close did not happen after all: within the bound it was kept in. */
-    private void restore(String name, StatementText text) {
-        if (!(statements instanceof HashMap)) {
-            statements = new HashMap<>();
-        }
-        StatementText replaced = statements.put(name, text);
-        statementBytes += text.definition().length - (replaced == null ? 0 : replaced.definition().length);
-    }
-
-    private StatementText forget(String name) {
-        StatementText forgotten = statements.isEmpty() ? null : statements.remove(name);
-        if (forgotten != null) {
-            statementBytes -= forgotten.definition().length;
-        }
-        return forgotten;
-    }
-
-    private void forgetAllStatements() {
-        if (!statements.isEmpty()) {
-            statements.clear();
-            statementBytes = 0;
-        }
+        return statements;
     }
 
     /**
@@ -1248,10 +1134,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             if (pinnedBy != null) {
                 return false;
             }
-            forgetAllStatements();
+            statements.forgetAll();
             return true;
         }
-        return forget(target) != null;
+        return statements.forget(target) != null;
     }
 
     /**
@@ -1273,7 +1159,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                     && (statement.get(0).equals("discard") || statement.get(0).equals("deallocate"))) {
                 backend.statements().clear();
                 if (statement.get(0).equals("discard")) {
-                    forgetAllStatements();
+                    statements.forgetAll();
                     backend.replaceAppliedSettings(Map.of());
                 }
                 discards = true;
@@ -1665,7 +1551,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private void undo(Expectation skipped) {
         switch (skipped.kind()) {
             case CLIENT_PARSE, ANSWER_PARSE_COMPLETE -> {
-                forget(skipped.clientName());
+                statements.forget(skipped.clientName());
                 if (skipped.kind() == Expectation.Kind.CLIENT_PARSE) {
                     backend.statements().remove(skipped.text().backendName());
                 }
@@ -1685,7 +1571,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
             case QUERY -> awaitingReady--;
             case ANSWER_CLOSE_COMPLETE -> {
                 if (skipped.text() != null) {
-                    restore(skipped.clientName(), skipped.text());
+                    statementsToKeep().restore(skipped.clientName(), skipped.text());
                 }
             }
             case ANSWER_DEALLOCATE -> awaitingReady--;
@@ -2084,70 +1970,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         int at = describe.bodyIndex();
         return at < describe.end() && message.getByte(at) == 'S'
                 ? stringAt(message, at + 1, describe.end(), StandardCharsets.ISO_8859_1) : null;
-    }
-
-    /** Whether {@code buf} holds exactly {@code bytes} from {@code at} to {@code end}; compared eight bytes at a time. */
-    static boolean sameBytes(ByteBuf buf, int at, int end, byte[] bytes) {
-        if (bytes == null || end - at != bytes.length) {
-            return false;
-        }
-        int i = 0;
-        for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
-            if (buf.getLong(at + i) != (long) BIG_ENDIAN_LONG.get(bytes, i)) {
-                return false;
-            }
-        }
-        for (; i < bytes.length; i++) {
-            if (buf.getByte(at + i) != bytes[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static void writeName(ByteBuf buf, String name) {
-        buf.writeCharSequence(name, StandardCharsets.ISO_8859_1);
-        buf.writeByte(0);
-    }
-
-    /**
-     * Whether a message's bytes from {@code from} start with {@code word} (lower case), before any
-     * decoding: ASCII whitespace is skipped and ASCII letters compared without case. This runs on
-     * every statement, nearly always to say no.
-     */
-    private static boolean startsWithWord(ByteBuf buffer, int from, int end, String word) {
-        int at = from;
-        while (at < end && Character.isWhitespace(buffer.getByte(at))) {
-            at++;
-        }
-        if (end - at < word.length()) {
-            return false;
-        }
-        for (int i = 0; i < word.length(); i++) {
-            if ((buffer.getByte(at + i) | 0x20) != word.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The NUL-terminated string at {@code offset} in {@code body}, or null when unterminated. */
-    private static String readString(ByteBuf body, int offset, java.nio.charset.Charset charset) {
-        return stringAt(body, body.readerIndex() + offset, body.writerIndex(), charset);
-    }
-
-    /** The SQL text in {@code buf[from, to)} without surrounding white space; null when too long to be answered here. */
-    private static String answerableCommand(ByteBuf buf, int from, int to) {
-        return to - from > MAX_ANSWERED_COMMAND_BYTES ? null : buf.toString(from, to - from, StandardCharsets.UTF_8).strip();
-    }
-
-    /** The NUL-terminated string at index {@code start} of {@code buf}, before {@code end}; null when unterminated. */
-    private static String stringAt(ByteBuf buf, int start, int end, java.nio.charset.Charset charset) {
-        if (start > end) {
-            return null;
-        }
-        int nul = buf.indexOf(start, end, (byte) 0);
-        return nul < 0 ? null : buf.toString(start, nul - start, charset);
     }
 
     private static String setConfig(String name, String value) {
