@@ -17,6 +17,7 @@ import dev.pgtenant.protocol.message.backend.BindComplete;
 import dev.pgtenant.protocol.message.backend.CloseComplete;
 import dev.pgtenant.protocol.message.backend.CommandComplete;
 import dev.pgtenant.protocol.message.backend.DataRow;
+import dev.pgtenant.protocol.message.backend.NotificationResponse;
 import dev.pgtenant.protocol.message.backend.ErrorResponse;
 import dev.pgtenant.protocol.message.backend.ParameterDescription;
 import dev.pgtenant.protocol.message.backend.ParseComplete;
@@ -181,6 +182,50 @@ class TransactionStateTest {
         Registry before = proxy.registry();
         proxy.update(registry -> registry.withOrganization(to));
         proxy.server().registryChanged(before, proxy.registry());
+    }
+
+    /**
+     * The batch drivers send for a LISTEN (pgjdbc's Statement.execute), answered by the proxy with
+     * every reply it asks for: NoData for its Describe of the portal, and none for the batch without
+     * one. The LISTEN then takes effect: another session's NOTIFY reaches the client.
+     */
+    @Test
+    void theDriversListenBatchGetsTheRepliesItAskedFor() throws Exception {
+        try (ScramClient client = ScramClient.login(proxy.port(), proxy.user("a"), ProxyFixture.PASSWORD)) {
+            client.awaitReady();
+            sendDriversBatch(client, "LISTEN driver_batch", true);
+            assertThat(repliesUntilReady(client)).containsExactly("ParseComplete", "BindComplete", "NoData", "CommandComplete LISTEN",
+                    "ReadyForQuery");
+            sendDriversBatch(client, "UNLISTEN driver_batch", false);
+            assertThat(repliesUntilReady(client)).containsExactly("ParseComplete", "BindComplete", "CommandComplete UNLISTEN",
+                    "ReadyForQuery");
+            sendDriversBatch(client, "LISTEN driver_batch", true);
+            assertThat(repliesUntilReady(client)).contains("NoData").endsWith("ReadyForQuery");
+            try (Connection notifier = proxy.connect("a"); Statement statement = notifier.createStatement()) {
+                statement.execute("NOTIFY driver_batch, 'hello'");
+            }
+            assertThat(((NotificationResponse) client.raw().receive()).payload()).isEqualTo("hello");
+        }
+    }
+
+    /** Parse of the unnamed statement, Bind, a Describe of the portal when asked, Execute, Sync. */
+    private static void sendDriversBatch(ScramClient client, String sql, boolean describe) throws IOException {
+        client.raw().send(new Parse("", sql, List.of())).send(new Bind("", "", List.of(), List.of(), List.of()));
+        if (describe) {
+            client.raw().send(new Describe(PortalOrStatement.PORTAL, ""));
+        }
+        client.raw().send(new Execute("", 0)).send(new Sync());
+    }
+
+    /** The replies up to and with the next ReadyForQuery, by name; a CommandComplete with its tag. */
+    private static List<String> repliesUntilReady(ScramClient client) throws IOException {
+        List<String> names = new ArrayList<>();
+        BackendMessage reply;
+        do {
+            reply = client.raw().receive();
+            names.add(reply instanceof CommandComplete complete ? "CommandComplete " + complete.tag() : reply.getClass().getSimpleName());
+        } while (!(reply instanceof ReadyForQuery) && names.size() < 20);
+        return names;
     }
 
     /**

@@ -35,7 +35,8 @@ final class ListenBatch {
 
     /**
      * Keeps a Bind, Describe or Execute that may still belong to an answerable batch; false for
-     * anything else, and past the bound, which the batch is then not.
+     * anything else. Past the bound the batch is not one the proxy answers, and a client cannot make
+     * the proxy hold more of its messages here without a backend.
      */
     boolean add(ClientMessage message) {
         byte type = message.type();
@@ -72,7 +73,10 @@ final class ListenBatch {
                 && portal.equals(readString(body, 1, StandardCharsets.ISO_8859_1));
     }
 
-    /** Whether the batch asks for a Describe of its portal, which the proxy answers with NoData. */
+    /**
+     * Whether the batch asks for a Describe of its portal, which the proxy answers with NoData; known
+     * only while the batch holds its messages, before {@link #release} or {@link #handOver}.
+     */
     boolean describes() {
         return messages.size() == MAX_MESSAGES;
     }

@@ -152,6 +152,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     private ArrayDeque<ByteBuf> heldForRowEnd;
     /** Set at the first COPY IN started by Execute: the backend is the session's, and closed at its end. */
     private boolean extendedCopy;
+    /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy; null when none. */
+    private ListenBatch listenBatch;
     /*
      * The collections below are allocated on first use, and those used seldom are replaced by an empty
      * immutable list when done: most sessions never need them, and an idle session should cost little.
@@ -159,8 +161,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /** The current extended-query batch as the client sent it, kept to run it again after a stale plan. */
     private HeldMessages batch = HeldMessages.NONE;
     private List<String> staleOnBackend = List.of();
-    /** An extended-protocol LISTEN or UNLISTEN held until its Sync, to be answered by the proxy; null when none. */
-    private ListenBatch listenBatch;
     /** A stale-plan error held until the rest of its batch has arrived. */
     private Frame heldError;
     private boolean batchComplete = true;
@@ -303,16 +303,17 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         if (listenBatch.add(message)) {
             return true;
         }
-        ListenBatch batch = listenBatch;
+        ListenBatch listen = listenBatch;
         listenBatch = null;
-        if (message.type() == 'S' && batch.answerable()) {
-            batch.release();
-            answerListen(batch.command(), true, batch.describes());
+        if (message.type() == 'S' && listen.answerable()) {
+            boolean describes = listen.describes();
+            listen.release();
+            answerListen(listen.command(), true, describes);
             return true;
         }
         // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
         // way at once, so the limit on messages held without one does not apply.
-        batch.handOver(held()::add);
+        listen.handOver(held()::add);
         held().add(message);
         acquire();
         return true;

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 class ClientStatementsTest {
 
     private static final int HALF = (int) (ClientStatements.MAX_BYTES / 2);
+    /** A text keeps its definition without a copy, so one array serves every text of a size. */
+    private static final byte[] HALF_DEFINITION = new byte[HALF];
 
     @Test
     void theSharedEmptyBooksCannotBeChanged() {
@@ -55,6 +57,6 @@ class ClientStatementsTest {
     }
 
     private static StatementText text(int bytes) {
-        return new StatementText(new byte[bytes]);
+        return new StatementText(bytes == HALF ? HALF_DEFINITION : new byte[bytes]);
     }
 }

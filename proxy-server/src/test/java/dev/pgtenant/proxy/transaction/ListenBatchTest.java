@@ -72,7 +72,7 @@ class ListenBatchTest {
         List<Character> types = new ArrayList<>();
         batch.handOver(message -> types.add((char) message.type()));
         assertThat(types).containsExactly('P', 'B', 'E');
-        batch.release();
+        assertThat(tracking.outstandingBytes()).as("the batch's copies released").isZero();
     }
 
     /** A batch started by the Parse of a LISTEN, with {@code rest} added; the reads themselves are released. */
