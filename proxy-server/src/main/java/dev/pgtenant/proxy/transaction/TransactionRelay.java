@@ -28,7 +28,6 @@ import dev.pgtenant.proxy.pool.BackendPool;
 import dev.pgtenant.proxy.pool.PoolWaiter;
 import dev.pgtenant.proxy.session.ClientSession;
 import dev.pgtenant.proxy.session.Relay;
-import dev.pgtenant.proxy.session.SessionParameters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
@@ -608,7 +607,7 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         }
         // Counted before looking, so that a change arriving meanwhile leaves the backend unsettled.
         int changesSeen = connection.parameterChanges();
-        String sql = settingsSql(connection);
+        String sql = SettingsSql.toMatch(connection.appliedSettings(), connection.parameters(), startupSettings, reported);
         if (sql == null) {
             connection.settle(startupSettings, reported, changesSeen);
             attach(connection);
@@ -637,40 +636,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
                         attach(connection);
                     }
                 }));
-    }
-
-    /**
-     * The SQL that brings the backend's settings in line with this client's, or {@code null} when they
-     * already are. Runs for most transactions of a client whose settings differ from its neighbours',
-     * so nothing is allocated until a difference is found.
-     */
-    private String settingsSql(BackendConnection connection) {
-        Map<String, String> applied = connection.appliedSettings();
-        Map<String, String> parameters = connection.parameters();
-        StringBuilder resets = null;
-        for (String name : applied.keySet()) {
-            if (!startupSettings.containsKey(name)) {
-                resets = resets == null ? new StringBuilder() : resets;
-                resets.append("RESET \"").append(name.replace("\"", "\"\"")).append("\";");
-            }
-        }
-        List<String> sets = null;
-        for (Map.Entry<String, String> setting : startupSettings.entrySet()) {
-            if (!setting.getValue().equals(applied.get(setting.getKey()))) {
-                sets = sets == null ? new ArrayList<>() : sets;
-                sets.add(setConfig(setting.getKey(), setting.getValue()));
-            }
-        }
-        for (Map.Entry<String, String> setting : reported.entrySet()) {
-            if (!setting.getValue().equals(parameters.get(setting.getKey()))) {
-                sets = sets == null ? new ArrayList<>() : sets;
-                sets.add(setConfig(setting.getKey(), setting.getValue()));
-            }
-        }
-        if (resets == null && sets == null) {
-            return null;
-        }
-        return (resets == null ? "" : resets.toString()) + (sets == null ? "" : "SELECT " + String.join(", ", sets));
     }
 
     private void attach(BackendConnection connection) {
@@ -1971,10 +1936,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         int at = describe.bodyIndex();
         return at < describe.end() && message.getByte(at) == 'S'
                 ? stringAt(message, at + 1, describe.end(), StandardCharsets.ISO_8859_1) : null;
-    }
-
-    private static String setConfig(String name, String value) {
-        return "pg_catalog.set_config(" + SessionParameters.literal(name) + ", " + SessionParameters.literal(value) + ", false)";
     }
 
     private static boolean isReported(String name) {
