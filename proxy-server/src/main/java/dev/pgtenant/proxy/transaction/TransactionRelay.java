@@ -1,9 +1,7 @@
 package dev.pgtenant.proxy.transaction;
 
-import static dev.pgtenant.proxy.transaction.MessageText.answerableCommand;
 import static dev.pgtenant.proxy.transaction.MessageText.readString;
 import static dev.pgtenant.proxy.transaction.MessageText.sameBytes;
-import static dev.pgtenant.proxy.transaction.MessageText.startsWithWord;
 import static dev.pgtenant.proxy.transaction.MessageText.stringAt;
 import static dev.pgtenant.proxy.transaction.MessageText.writeName;
 
@@ -40,13 +38,10 @@ import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +78,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
 
     /** Notification bytes waiting to be written past which a client that keeps receiving them is disconnected. */
     private static final long MAX_UNREAD_BYTES = 16L * 1024 * 1024;
-    private static final Pattern DEALLOCATE =
-            Pattern.compile("deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?", Pattern.CASE_INSENSITIVE);
     /** What ParseComplete, BindComplete and CloseComplete may each answer. */
     private static final Set<Expectation.Kind> PARSE_COMPLETE_ANSWERS = EnumSet.of(
             Expectation.Kind.CLIENT_PARSE, Expectation.Kind.INTERNAL_PARSE, Expectation.Kind.ONE_REPLY);
@@ -1080,30 +1073,21 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /**
      * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
-     * {@code query} is a Query's body; it is decoded only when it starts with DEALLOCATE.
+     * {@code query} is a Query; its text is decoded only when it starts with DEALLOCATE.
      */
     private boolean deallocatesProtocolStatement(ClientMessage query) {
-        if (!startsWithWord(query.buffer(), query.bodyIndex(), query.end(), "deallocate")) {
+        DeallocateCommand command = DeallocateCommand.of(query);
+        if (command == null) {
             return false;
         }
-        int sqlEnd = query.buffer().indexOf(query.bodyIndex(), query.end(), (byte) 0);
-        String text = sqlEnd < 0 ? null : answerableCommand(query.buffer(), query.bodyIndex(), sqlEnd);
-        if (text == null) {
-            return false;
-        }
-        Matcher deallocate = DEALLOCATE.matcher(text);
-        if (!deallocate.matches()) {
-            return false;
-        }
-        String target = deallocate.group(1).isEmpty() ? deallocate.group(2).toLowerCase(Locale.ROOT) : deallocate.group(2);
-        if (deallocate.group(1).isEmpty() && target.equals("all")) {
+        if (command.all()) {
             if (pinnedBy != null) {
                 return false;
             }
             statements.forgetAll();
             return true;
         }
-        return statements.forget(target) != null;
+        return statements.forget(command.name()) != null;
     }
 
     /**
@@ -1135,9 +1119,6 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     }
 
     private boolean answerDeallocateWithoutBackend(ClientMessage message) {
-        if (message.type() != 'Q') {
-            return false;
-        }
         if (!deallocatesProtocolStatement(message)) {
             return false;
         }
