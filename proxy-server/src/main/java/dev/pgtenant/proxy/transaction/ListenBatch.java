@@ -22,6 +22,8 @@ final class ListenBatch {
 
     private final ListenCommand command;
     private final List<Frame> messages = new ArrayList<>(MAX_MESSAGES);
+    /** Kept apart from the messages, so that it is still known once they are released. */
+    private boolean describes;
 
     /** Starts with the Parse that holds {@code command}. */
     ListenBatch(ListenCommand command, ClientMessage parse) {
@@ -42,6 +44,7 @@ final class ListenBatch {
         byte type = message.type();
         if ((type == 'B' || type == 'D' || type == 'E') && messages.size() < MAX_MESSAGES) {
             messages.add(message.keep());
+            describes |= type == 'D';
             return true;
         }
         return false;
@@ -73,12 +76,9 @@ final class ListenBatch {
                 && portal.equals(readString(body, 1, StandardCharsets.ISO_8859_1));
     }
 
-    /**
-     * Whether the batch asks for a Describe of its portal, which the proxy answers with NoData; known
-     * only while the batch holds its messages, before {@link #release} or {@link #handOver}.
-     */
+    /** Whether an answerable batch asks for a Describe of its portal, which the proxy answers with NoData. */
     boolean describes() {
-        return messages.size() == MAX_MESSAGES;
+        return describes;
     }
 
     /** Hands each held message to {@code to}, in order, and releases it: the batch is empty after. */

@@ -298,9 +298,8 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
         ListenBatch listen = listenBatch;
         listenBatch = null;
         if (message.type() == 'S' && listen.answerable()) {
-            boolean describes = listen.describes();
             listen.release();
-            answerListen(listen.command(), true, describes);
+            answerListen(listen.command(), true, listen.describes());
             return true;
         }
         // Not the batch shape the proxy answers: send it to a backend as it is. A backend is on its
