@@ -17,8 +17,8 @@ import dev.pgtenant.protocol.message.backend.BindComplete;
 import dev.pgtenant.protocol.message.backend.CloseComplete;
 import dev.pgtenant.protocol.message.backend.CommandComplete;
 import dev.pgtenant.protocol.message.backend.DataRow;
-import dev.pgtenant.protocol.message.backend.NotificationResponse;
 import dev.pgtenant.protocol.message.backend.ErrorResponse;
+import dev.pgtenant.protocol.message.backend.NotificationResponse;
 import dev.pgtenant.protocol.message.backend.ParameterDescription;
 import dev.pgtenant.protocol.message.backend.ParseComplete;
 import dev.pgtenant.protocol.message.backend.ReadyForQuery;
@@ -182,6 +182,25 @@ class TransactionStateTest {
         Registry before = proxy.registry();
         proxy.update(registry -> registry.withOrganization(to));
         proxy.server().registryChanged(before, proxy.registry());
+    }
+
+    /**
+     * PostgreSQL cuts a channel name to 63 bytes, in LISTEN as in NOTIFY. A longer one goes to a
+     * backend, which pins the session, rather than to the shared listening connection, whose
+     * notifications the proxy hands out by the name it was asked for.
+     */
+    @Test
+    void aChannelNameLongerThanAnIdentifierStillGetsItsNotifications() throws SQLException {
+        String channel = "c".repeat(70);
+        long pinsBefore = proxy.server().statementCounters().pins();
+        try (Connection listener = proxy.connect("a"); Connection notifier = proxy.connect("a")) {
+            execute(listener, "LISTEN " + channel);
+            execute(notifier, "NOTIFY " + channel + ", 'long'");
+            PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(10_000);
+            assertThat(received).isNotNull().hasSize(1);
+            assertThat(received[0].getParameter()).isEqualTo("long");
+            assertThat(proxy.server().statementCounters().pins()).isEqualTo(pinsBefore + 1);
+        }
     }
 
     /**

@@ -21,16 +21,18 @@ record DeallocateCommand(String name) {
             Pattern.compile("deallocate\\s+(?:prepare\\s+)?(\"?)([\\w$]+)\\1\\s*;?", Pattern.CASE_INSENSITIVE);
 
     /**
-     * The DEALLOCATE that a Query holds as its only statement, or null for anything else, and for a
-     * text longer than the proxy answers itself. The text is decoded only when it starts with the word.
+     * The DEALLOCATE that {@code message}, when it is a Query, holds as its only statement; null for
+     * any other message or text, for a text longer than the proxy answers itself, and for a name
+     * longer than an identifier, which PostgreSQL would cut. The text is decoded only when it starts
+     * with the word.
      */
-    static DeallocateCommand of(ClientMessage query) {
-        ByteBuf buffer = query.buffer();
-        if (query.type() != 'Q' || !startsWithWord(buffer, query.bodyIndex(), query.end(), "deallocate")) {
+    static DeallocateCommand of(ClientMessage message) {
+        ByteBuf buffer = message.buffer();
+        if (message.type() != 'Q' || !startsWithWord(buffer, message.bodyIndex(), message.end(), "deallocate")) {
             return null;
         }
-        int sqlEnd = buffer.indexOf(query.bodyIndex(), query.end(), (byte) 0);
-        String text = sqlEnd < 0 ? null : answerableCommand(buffer, query.bodyIndex(), sqlEnd);
+        int sqlEnd = buffer.indexOf(message.bodyIndex(), message.end(), (byte) 0);
+        String text = sqlEnd < 0 ? null : answerableCommand(buffer, message.bodyIndex(), sqlEnd);
         if (text == null) {
             return null;
         }
@@ -40,6 +42,9 @@ record DeallocateCommand(String name) {
         }
         boolean quoted = !deallocate.group(1).isEmpty();
         String name = quoted ? deallocate.group(2) : deallocate.group(2).toLowerCase(Locale.ROOT);
+        if (MessageText.longerThanIdentifier(name)) {
+            return null;
+        }
         return new DeallocateCommand(!quoted && name.equals("all") ? null : name);
     }
 

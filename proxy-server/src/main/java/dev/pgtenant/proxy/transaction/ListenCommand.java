@@ -24,7 +24,9 @@ record ListenCommand(boolean listen, String channel) {
     /**
      * The LISTEN or UNLISTEN that a simple Query, or a Parse of the unnamed statement without
      * parameter types, holds as its only statement; null for anything else, {@code LISTEN *}
-     * included, and for a text longer than the proxy answers itself.
+     * included, for a text longer than the proxy answers itself, and for a channel name longer than
+     * an identifier: PostgreSQL would listen on the name cut short, which the proxy would not match
+     * to the notifications.
      */
     static ListenCommand of(ClientMessage message) {
         ByteBuf buffer = message.buffer();
@@ -59,8 +61,9 @@ record ListenCommand(boolean listen, String channel) {
         if (name.equals("*")) {
             return listen ? null : new ListenCommand(false, null);
         }
-        return new ListenCommand(listen, name.startsWith("\"")
-                ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name.toLowerCase(Locale.ROOT));
+        String channel = name.startsWith("\"")
+                ? name.substring(1, name.length() - 1).replace("\"\"", "\"") : name.toLowerCase(Locale.ROOT);
+        return MessageText.longerThanIdentifier(channel) ? null : new ListenCommand(listen, channel);
     }
 
     /** The command's tag, as its CommandComplete gives it. */

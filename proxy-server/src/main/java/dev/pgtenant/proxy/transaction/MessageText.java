@@ -20,6 +20,8 @@ final class MessageText {
      * also keeps the patterns the text is matched against, on the event loop, on a short string.
      */
     static final int MAX_ANSWERED_COMMAND_BYTES = 512;
+    /** PostgreSQL's NAMEDATALEN less its terminating byte: a longer identifier is cut to this. */
+    static final int MAX_IDENTIFIER_BYTES = 63;
     private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private MessageText() {
@@ -83,6 +85,12 @@ final class MessageText {
         }
         int nul = buf.indexOf(start, end, (byte) 0);
         return nul < 0 ? null : buf.toString(start, nul - start, charset);
+    }
+
+    /** Whether PostgreSQL would cut {@code name}, as an identifier, to {@link #MAX_IDENTIFIER_BYTES}. */
+    static boolean longerThanIdentifier(String name) {
+        return name.length() > MAX_IDENTIFIER_BYTES
+                || name.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES;
     }
 
     /** The SQL text in {@code buf[from, to)} without surrounding white space; null when too long to be answered here. */

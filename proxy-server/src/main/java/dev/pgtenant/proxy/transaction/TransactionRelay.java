@@ -1072,10 +1072,10 @@ public final class TransactionRelay implements Relay, ChannelListeners.Subscribe
     /**
      * {@code DEALLOCATE name} of one of the client's protocol statements, or {@code DEALLOCATE ALL}
      * of an unpinned client (which has no SQL-level statements): forgotten here, answered by the proxy.
-     * {@code query} is a Query; its text is decoded only when it starts with DEALLOCATE.
+     * Any message may come: only a Query is one (see DeallocateCommand#of).
      */
-    private boolean deallocatesProtocolStatement(ClientMessage query) {
-        DeallocateCommand command = DeallocateCommand.of(query);
+    private boolean deallocatesProtocolStatement(ClientMessage message) {
+        DeallocateCommand command = DeallocateCommand.of(message);
         if (command == null) {
             return false;
         }

@@ -2,6 +2,7 @@ package dev.pgtenant.proxy.transaction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgtenant.protocol.message.frontend.Execute;
 import dev.pgtenant.protocol.message.frontend.FrontendMessage;
 import dev.pgtenant.protocol.message.frontend.Parse;
 import dev.pgtenant.protocol.message.frontend.Query;
@@ -39,6 +40,12 @@ class DeallocateCommandTest {
         assertThat(command(new Query("deallocated"))).isNull();
         assertThat(command(new Query("SELECT 1"))).isNull();
         assertThat(command(new Parse("", "DEALLOCATE a", List.of()))).isNull();
+        // Only a Query: another message whose body starts with the words is not one.
+        assertThat(command(new Execute("deallocate all", 0))).isNull();
+        assertThat(command(new Parse("DEALLOCATE a", "SELECT 1", List.of()))).isNull();
+        assertThat(command(new Query("DEALLOCATE " + "s".repeat(MessageText.MAX_IDENTIFIER_BYTES + 1)))).isNull();
+        assertThat(command(new Query("DEALLOCATE " + "s".repeat(MessageText.MAX_IDENTIFIER_BYTES))).name())
+                .hasSize(MessageText.MAX_IDENTIFIER_BYTES);
         assertThat(command(new Query("DEALLOCATE " + "a".repeat(MessageText.MAX_ANSWERED_COMMAND_BYTES)))).isNull();
     }
 

@@ -42,6 +42,15 @@ class ListenCommandTest {
     }
 
     @Test
+    void aChannelNameLongerThanAnIdentifierGoesToABackend() {
+        String longest = "c".repeat(MessageText.MAX_IDENTIFIER_BYTES);
+        assertThat(command(new Query("LISTEN " + longest))).isEqualTo(new ListenCommand(true, longest));
+        assertThat(command(new Query("LISTEN " + longest + "c"))).isNull();
+        assertThat(command(new Query("UNLISTEN \"" + "é".repeat(32) + "\""))).as("64 bytes in 32 characters").isNull();
+        assertThat(command(new Query("UNLISTEN \"" + "é".repeat(31) + "\""))).isEqualTo(new ListenCommand(false, "é".repeat(31)));
+    }
+
+    @Test
     void anUnterminatedOrTruncatedMessageIsNone() {
         byte[] text = "LISTEN orders".getBytes(StandardCharsets.US_ASCII);
         assertThat(command(Unpooled.buffer().writeByte('Q').writeInt(4 + text.length).writeBytes(text))).isNull();
@@ -68,7 +77,12 @@ class ListenCommandTest {
 
     private static ListenCommand command(FrontendMessage message) {
         ByteBuf buf = Unpooled.buffer();
-        message.encode(buf);
+        try {
+            message.encode(buf);
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
+        }
         return command(buf);
     }
 
