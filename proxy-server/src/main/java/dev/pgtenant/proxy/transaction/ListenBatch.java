@@ -11,9 +11,9 @@ import java.util.function.Consumer;
 
 /**
  * An extended-protocol LISTEN or UNLISTEN, held until its Sync: drivers send it as the unnamed
- * statement's batch (Parse, Bind, Describe, Execute, Sync), and the proxy answers that batch itself
- * when it has exactly that shape. Any other batch that starts with such a Parse goes to a backend as
- * the client sent it.
+ * statement's batch (Parse, Bind, Describe, Execute, Sync, or the same without the Describe), and
+ * the proxy answers that batch itself when it has that shape. Any other batch that starts with such
+ * a Parse goes to a backend as the client sent it.
  */
 final class ListenBatch {
 
@@ -84,11 +84,13 @@ final class ListenBatch {
     /** Hands each held message to {@code to}, in order, and releases it: the batch is empty after. */
     void handOver(Consumer<ClientMessage> to) {
         ClientMessage view = new ClientMessage();
-        for (Frame kept : messages) {
-            to.accept(view.set(kept));
-            kept.release();
+        try {
+            for (Frame kept : messages) {
+                to.accept(view.set(kept));
+            }
+        } finally {
+            release();
         }
-        messages.clear();
     }
 
     /** Releases the held messages: the client has gone, or the proxy answers the batch. */

@@ -17,8 +17,9 @@ record CliRun(int exitCode, String out, String err) {
 
     /**
      * Test methods run one after the other, so a run waits for another only when a test that timed
-     * out left its thread inside a run (see docs/testing.md): then each later run fails after this
-     * wait, instead of at its own 3 minutes, which would hold the build for hours.
+     * out left its thread inside a run (see docs/testing.md): then each later test that runs a
+     * command fails after this wait, instead of at its own 3 minutes, which over the twenty-odd CLI
+     * test methods would hold the build for more than an hour.
      */
     static final Duration MAX_WAIT = Duration.ofSeconds(20);
     /** Held by the run under way. */

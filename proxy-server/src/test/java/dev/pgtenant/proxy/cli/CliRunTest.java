@@ -29,9 +29,11 @@ class CliRunTest {
         leftBehind.start();
         try {
             assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            long started = System.nanoTime();
             assertThatThrownBy(() -> CliRun.run(Duration.ofMillis(200), "", "--version"))
                     .isInstanceOf(AssertionError.class)
                     .hasMessageContaining("has not returned after 200 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("it waited first").isGreaterThanOrEqualTo(Duration.ofMillis(200));
         } finally {
             done.countDown();
             leftBehind.join(10_000);

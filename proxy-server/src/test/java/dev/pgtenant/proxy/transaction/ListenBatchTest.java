@@ -50,6 +50,7 @@ class ListenBatchTest {
                 batch(bind("", ""), new Describe(PortalOrStatement.STATEMENT, ""), new Execute("", 0)),
                 batch(bind("p", ""), new Describe(PortalOrStatement.PORTAL, "q"), new Execute("p", 0)),
                 batch(new Execute("", 0), bind("", "")),
+                batch(bind("", ""), new Execute("", 0), new Execute("", 0)),
                 batch(bind("", "")));
         for (ListenBatch other : others) {
             assertThat(other.answerable()).isFalse();
