@@ -67,10 +67,14 @@ public final class SessionParameters {
             return null;
         }
         StringBuilder sql = new StringBuilder("SELECT ");
-        values.forEach((name, value) -> sql.append("pg_catalog.set_config(").append(literal(name)).append(", ")
-                .append(literal(value)).append(", false), "));
+        values.forEach((name, value) -> sql.append(setConfig(name, value)).append(", "));
         sql.setLength(sql.length() - 2);
         return sql.toString();
+    }
+
+    /** The call that sets {@code name} to {@code value} for the session, with both as {@link #literal}s. */
+    public static String setConfig(String name, String value) {
+        return "pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)";
     }
 
     /**

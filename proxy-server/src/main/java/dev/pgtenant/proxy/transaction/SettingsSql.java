@@ -39,22 +39,18 @@ final class SettingsSql {
         for (Map.Entry<String, String> setting : startup.entrySet()) {
             if (!setting.getValue().equals(applied.get(setting.getKey()))) {
                 sets = sets == null ? new ArrayList<>() : sets;
-                sets.add(setConfig(setting.getKey(), setting.getValue()));
+                sets.add(SessionParameters.setConfig(setting.getKey(), setting.getValue()));
             }
         }
         for (Map.Entry<String, String> setting : reported.entrySet()) {
             if (!setting.getValue().equals(parameters.get(setting.getKey()))) {
                 sets = sets == null ? new ArrayList<>() : sets;
-                sets.add(setConfig(setting.getKey(), setting.getValue()));
+                sets.add(SessionParameters.setConfig(setting.getKey(), setting.getValue()));
             }
         }
         if (resets == null && sets == null) {
             return null;
         }
         return (resets == null ? "" : resets.toString()) + (sets == null ? "" : "SELECT " + String.join(", ", sets));
-    }
-
-    private static String setConfig(String name, String value) {
-        return "pg_catalog.set_config(" + SessionParameters.literal(name) + ", " + SessionParameters.literal(value) + ", false)";
     }
 }

@@ -53,20 +53,10 @@ class DeallocateCommandTest {
     void anUnterminatedQueryIsNone() {
         byte[] text = "DEALLOCATE a".getBytes(StandardCharsets.US_ASCII);
         ByteBuf query = Unpooled.buffer().writeByte('Q').writeInt(4 + text.length).writeBytes(text);
-        try {
-            assertThat(DeallocateCommand.of(new ClientMessage().set((byte) 'Q', query, 0, query.readableBytes()))).isNull();
-        } finally {
-            query.release();
-        }
+        assertThat(ReadMessages.read(query, DeallocateCommand::of)).isNull();
     }
 
     private static DeallocateCommand command(FrontendMessage message) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            message.encode(buf);
-            return DeallocateCommand.of(new ClientMessage().set(buf.getByte(0), buf, 0, buf.readableBytes()));
-        } finally {
-            buf.release();
-        }
+        return ReadMessages.read(message, DeallocateCommand::of);
     }
 }

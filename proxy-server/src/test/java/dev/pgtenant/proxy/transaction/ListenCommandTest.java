@@ -76,22 +76,11 @@ class ListenCommandTest {
     }
 
     private static ListenCommand command(FrontendMessage message) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            message.encode(buf);
-        } catch (RuntimeException e) {
-            buf.release();
-            throw e;
-        }
-        return command(buf);
+        return ReadMessages.read(message, ListenCommand::of);
     }
 
     /** The command in the message {@code buf} holds from its start; releases {@code buf}. */
     private static ListenCommand command(ByteBuf buf) {
-        try {
-            return ListenCommand.of(new ClientMessage().set(buf.getByte(0), buf, 0, buf.readableBytes()));
-        } finally {
-            buf.release();
-        }
+        return ReadMessages.read(buf, ListenCommand::of);
     }
 }
